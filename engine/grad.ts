@@ -1,0 +1,120 @@
+/**
+ * The gradient table: one entry per recorded op, built from the public ops (so every backend gets
+ * every gradient). Typing it `Record<OpName, GradFn>` makes a missing gradient a compile error.
+ */
+import type { BinaryOp, UnaryOp } from './backend.js';
+import {
+  add, broadcastTo, div, equal, exp, gatherRows, less, log, matmul, mul, neg, pad, permute,
+  reshape, scatterAddRows, slice, spmm, sub, sum, sumTo, where, type CsrMatrix, zeros, pow, affine, greater,
+} from './ops/index.js';
+import { svdBackward } from './linalg/svd.js';
+import type { TapeNode } from './tape.js';
+import { Tensor } from './tensor.js';
+
+export type OpName =
+  | 'unary' | 'affine' | 'binary' | 'where' | 'reshape' | 'permute' | 'slice' | 'pad' | 'concat' | 'broadcastTo'
+  | 'reduce' | 'softmax' | 'logSumExp' | 'matmul' | 'spmm' | 'gatherRows' | 'scatterAddRows' | 'layerNorm' | 'svd';
+
+export type GradFn = (dys: (Tensor | null)[], node: TapeNode) => (Tensor | null)[];
+
+const dyOf = (dys: (Tensor | null)[], node: TapeNode, i = 0): Tensor => dys[i] ?? zeros(node.outputs[i].shape);
+
+function binaryGrad(op: BinaryOp, dy: Tensor, a: Tensor, b: Tensor, y: Tensor): (Tensor | null)[] {
+  const to = (g: Tensor, t: Tensor) => sumTo(g, t.shape);
+  switch (op) {
+    case 'add': return [to(dy, a), to(dy, b)];
+    case 'sub': return [to(dy, a), to(neg(dy), b)];
+    case 'mul': return [to(mul(dy, b), a), to(mul(dy, a), b)];
+    case 'div': return [to(div(dy, b), a), to(neg(div(mul(dy, y), b)), b)];
+    case 'max':
+    case 'min': {
+      // As PyTorch: a tie splits the gradient in half.
+      const wins = op === 'max' ? greater(a, b) : less(a, b);
+      const ties = equal(a, b);
+      const wa = add(wins, mul(ties, 0.5));
+      return [to(mul(dy, wa), a), to(mul(dy, sub(1, wa)), b)];
+    }
+    case 'pow': {
+      const da = mul(dy, mul(b, pow(a, sub(b, 1))));
+      const pos = greater(a, 0);
+      const logA = log(where(pos, a, add(zeros(pos.shape), 1)));
+      const db = mul(mul(dy, y), mul(pos, logA));
+      return [to(da, a), to(db, b)];
+    }
+    default: return [null, null];
+  }
+}
+
+function matmulGrad(dy: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor[] {
+  let da: Tensor;
+  let db: Tensor;
+  if (!transA && !transB) { da = matmul(dy, b, { transB: true }); db = matmul(a, dy, { transA: true }); }
+  else if (!transA && transB) { da = matmul(dy, b); db = matmul(dy, a, { transA: true }); }
+  else if (transA && !transB) { da = matmul(b, dy, { transB: true }); db = matmul(a, dy); }
+  else { da = matmul(b, dy, { transA: true, transB: true }); db = matmul(dy, a, { transA: true, transB: true }); }
+  // A rank-2 operand shared across a batch receives the sum over the batch.
+  return [da.rank > a.rank ? sum(da, 0) : da, db.rank > b.rank ? sum(db, 0) : db];
+}
+
+function reduceGrad(dy: Tensor, x: Tensor, y: Tensor, attrs: Record<string, unknown>): Tensor {
+  const axis = attrs.axis as number;
+  const kept = x.shape.map((d, i) => (i === axis ? 1 : d));
+  const g = broadcastTo(reshape(dy, kept), x.shape);
+  if (attrs.op === 'sum') return g;
+  // max / min: ties share the gradient evenly (as torch.amax).
+  const mask = equal(x, broadcastTo(reshape(y, kept), x.shape));
+  const count = broadcastTo(sum(mask, axis, true), x.shape);
+  return div(mul(g, mask), count);
+}
+
+export const GRADIENTS: Record<OpName, GradFn> = {
+  unary: (dys, { inputs: [x], attrs }) =>
+    [new Tensor(x.backend.unaryGrad(attrs.op as UnaryOp, x.storage, dys[0]!.storage), x.shape, 'f32', x.backend)],
+  affine: (dys, { attrs }) => [affine(dys[0]!, attrs.alpha as number, 0)],
+  binary: (dys, { inputs: [a, b], outputs: [y], attrs }) => binaryGrad(attrs.op as BinaryOp, dys[0]!, a, b, y),
+  where: (dys, { inputs: [c] }) => {
+    const z = zeros(c.shape);
+    return [null, where(c, dys[0]!, z), where(c, z, dys[0]!)];
+  },
+  reshape: (dys, { inputs: [x] }) => [reshape(dys[0]!, x.shape)],
+  permute: (dys, { attrs }) => {
+    const perm = attrs.perm as number[];
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    return [permute(dys[0]!, inv)];
+  },
+  slice: (dys, { inputs: [x], attrs }) => [pad(dys[0]!, attrs.begin as number[], x.shape)],
+  pad: (dys, { inputs: [x], attrs }) => [slice(dys[0]!, attrs.begin as number[], x.shape as number[])],
+  concat: (dys, { inputs, attrs }) => {
+    const axis = attrs.axis as number;
+    let at = 0;
+    return inputs.map((x) => {
+      const begin = x.shape.map((_, k) => (k === axis ? at : 0));
+      at += x.shape[axis];
+      return slice(dys[0]!, begin, x.shape as number[]);
+    });
+  },
+  broadcastTo: (dys, { inputs: [x] }) => [sumTo(dys[0]!, x.shape)],
+  reduce: (dys, { inputs: [x], outputs: [y], attrs }) => [reduceGrad(dys[0]!, x, y, attrs)],
+  softmax: (dys, { outputs: [y] }) => {
+    const dy = dys[0]!;
+    return [mul(y, sub(dy, sum(mul(dy, y), -1, true)))];
+  },
+  logSumExp: (dys, { inputs: [x], outputs: [y] }) => {
+    const keepShape = [...y.shape, 1];
+    return [mul(exp(sub(x, reshape(y, keepShape))), reshape(dys[0]!, keepShape))];
+  },
+  matmul: (dys, { inputs: [a, b], attrs }) => matmulGrad(dys[0]!, a, b, attrs.transA as boolean, attrs.transB as boolean),
+  spmm: (dys, { attrs }) => [spmm((attrs.a as CsrMatrix).T, dys[0]!)],
+  gatherRows: (dys, { inputs: [table, idx] }) => [scatterAddRows(dys[0]!, idx, table.shape[0]), null],
+  scatterAddRows: (dys, { inputs: [, idx] }) => [gatherRows(dys[0]!, idx), null],
+  layerNorm: (dys, node) => {
+    const [x, gamma] = node.inputs;
+    const [, mean, rstd] = node.outputs;
+    const dy = dyOf(dys, node);
+    const d = x.shape[x.rank - 1];
+    const r = x.backend.layerNormGrad(dy.storage, x.storage, gamma.storage, mean.storage, rstd.storage, x.size / d, d);
+    return [new Tensor(r.dx, x.shape, 'f32', x.backend), new Tensor(r.dgamma, gamma.shape, 'f32', x.backend),
+      new Tensor(r.dbeta, gamma.shape, 'f32', x.backend)];
+  },
+  svd: (dys, node) => [svdBackward(dys, node)],
+};

@@ -1,0 +1,81 @@
+/** Basic layers: Linear, Embedding, LayerNorm, and functional dropout / l2-normalise. */
+import { add, affine, div, gatherRows, layerNorm, matmul, maximum, mul, ones, reshape, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
+import type { Random } from '../random.js';
+import { Tensor } from '../tensor.js';
+import { Module } from './module.js';
+
+/**
+ * y = x·Wᵀ + b with W [out, in] (PyTorch layout). Default init as PyTorch: U(−1/√in, 1/√in).
+ *
+ * @example
+ * const fc = new Linear(64, 128, rng);
+ * const y = fc.forward(x);   // [B, 64] → [B, 128]
+ */
+export class Linear extends Module {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Random, bias = true) {
+    super();
+    const bound = 1 / Math.sqrt(inFeatures);
+    const u = (n: number) => rng.uniform(n).map((v) => (2 * v - 1) * bound);
+    this.addParameter('weight', tensor(u(outFeatures * inFeatures), [outFeatures, inFeatures]));
+    if (bias) this.addParameter('bias', tensor(u(outFeatures), [outFeatures]));
+    else this.hasBias = false;
+  }
+
+  private hasBias = true;
+
+  forward(x: Tensor): Tensor {
+    const y = matmul(x, this.param('weight'), { transB: true });
+    if (!this.hasBias) return y;
+    const out = add(y, this.param('bias'));
+    y.dispose();
+    return out;
+  }
+}
+
+/** A lookup table [n, d], initialised N(0, std²). */
+export class Embedding extends Module {
+  constructor(readonly count: number, readonly dim: number, rng: Random, std = 1) {
+    super();
+    this.addParameter('weight', rng.randn([count, dim], std));
+  }
+
+  get weight(): Tensor {
+    return this.param('weight');
+  }
+
+  forward(ids: Tensor): Tensor {
+    return gatherRows(this.param('weight'), ids);
+  }
+}
+
+export class LayerNorm extends Module {
+  constructor(readonly dim: number, readonly eps = 1e-5) {
+    super();
+    this.addParameter('weight', ones([dim]));
+    this.addParameter('bias', zeros([dim]));
+  }
+
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.param('weight'), this.param('bias'), this.eps);
+  }
+}
+
+/** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1−p). */
+export function dropout(x: Tensor, p: number, rng: Random): Tensor {
+  if (p < 0 || p >= 1) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (p === 0) return affine(x, 1);
+  const scale = 1 / (1 - p);
+  const mask = tensor(rng.uniform(x.size).map((u) => (u >= p ? scale : 0)), x.shape);
+  return mul(x, mask);
+}
+
+/** x / max(‖x‖₂, eps) along the last axis (as torch.nn.functional.normalize). */
+export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
+  const norm = sqrt(sum(square(x), -1, true));
+  return div(x, maximum(norm, eps));
+}
+
+/** [B] → [B, 1] helper for broadcasting per-row scalars. */
+export function asColumn(x: Tensor): Tensor {
+  return reshape(x, [x.size, 1]);
+}

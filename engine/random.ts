@@ -1,0 +1,112 @@
+/**
+ * A seeded counter-based PRNG (Philox4x32-10, Salmon et al. 2011). The stream is a pure function of
+ * (seed, counter), generated on the host, so every backend sees the same numbers, and the state is two
+ * integers that a checkpoint can store to resume exactly.
+ */
+import { tensor } from './ops/create.js';
+import type { Shape } from './shape.js';
+import { sizeOf } from './shape.js';
+import type { Tensor } from './tensor.js';
+
+const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
+
+/** High 32 bits of the 64-bit product of two uint32 (JS numbers are exact only to 2^53). */
+function mulhi(a: number, b: number): number {
+  const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
+  const lh = al * bh, hl = ah * bl;
+  const mid = ((al * bl) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
+}
+
+/** One Philox4x32-10 block: four uint32 words for counter block `n` under `key`. */
+export function philox(k0: number, k1: number, c0: number, c1: number, c2 = 0, c3 = 0): [number, number, number, number] {
+  for (let r = 0; r < 10; r++) {
+    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    k0 = (k0 + W0) >>> 0;
+    k1 = (k1 + W1) >>> 0;
+  }
+  return [c0, c1, c2, c3];
+}
+
+export interface RandomState { seed: number; position: number }
+
+export class Random {
+  private readonly k0: number;
+  private readonly k1: number;
+  private block: number[] = [];
+  private blockIndex = -1;
+
+  /** `seed`: any integer in [0, 2^53); `position`: words already drawn (from `state()`). */
+  constructor(readonly seed: number, private position = 0) {
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`Random: seed must be a non-negative safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(position) || position < 0) throw new Error(`Random: position must be a non-negative safe integer, got ${position}`);
+    this.k0 = seed >>> 0;
+    this.k1 = Math.floor(seed / 2 ** 32) >>> 0;
+  }
+
+  /** Where the stream stands; `new Random(s.seed, s.position)` continues exactly from here. */
+  state(): RandomState {
+    return { seed: this.seed, position: this.position };
+  }
+
+  /** The next uniform uint32: word (position mod 4) of Philox block ⌊position / 4⌋. */
+  nextU32(): number {
+    const b = Math.floor(this.position / 4);
+    if (b !== this.blockIndex) {
+      this.block = philox(this.k0, this.k1, b >>> 0, Math.floor(b / 2 ** 32) >>> 0);
+      this.blockIndex = b;
+    }
+    return this.block[this.position++ % 4];
+  }
+
+  /** n floats uniform in [0, 1), 24-bit resolution (exact in float32). */
+  uniform(n: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = (this.nextU32() >>> 8) * 2 ** -24;
+    return out;
+  }
+
+  /** n standard normal floats (Box–Muller, in float64 then rounded). */
+  normal(n: number, mean = 0, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i += 2) {
+      const u1 = ((this.nextU32() >>> 8) + 1) * 2 ** -24; // (0, 1]: log is finite
+      const u2 = (this.nextU32() >>> 8) * 2 ** -24;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+    }
+    return out;
+  }
+
+  /** n integers uniform in [lo, hi) (Lemire's multiply-shift; bias < range / 2^32). */
+  int(n: number, lo: number, hi: number): Int32Array {
+    const range = hi - lo;
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || range <= 0 || range > 2 ** 31) {
+      throw new Error(`Random.int: need integers lo < hi with hi − lo ≤ 2^31, got [${lo}, ${hi})`);
+    }
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = lo + Math.min(range - 1, Math.floor((this.nextU32() / 2 ** 32) * range));
+    return out;
+  }
+
+  /** A Fisher–Yates permutation of 0..n−1. */
+  permutation(n: number): Int32Array {
+    const p = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.min(i, Math.floor((this.nextU32() / 2 ** 32) * (i + 1)));
+      [p[i], p[j]] = [p[j], p[i]];
+    }
+    return p;
+  }
+
+  randn(shape: Shape, std = 1): Tensor {
+    return tensor(this.normal(sizeOf(shape), 0, std), shape);
+  }
+
+  rand(shape: Shape): Tensor {
+    return tensor(this.uniform(sizeOf(shape)), shape);
+  }
+}
