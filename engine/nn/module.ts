@@ -2,7 +2,6 @@
  * Modules: named trainable parameters, organised as in PyTorch's state_dict (`linear1.weight`,
  * `layers.0.norm1.bias`, …) so weights can be exchanged with reference implementations by name.
  */
-import { tensor } from '../ops/create.js';
 import { fmt, sizeOf } from '../shape.js';
 import { keep, Tensor } from '../tensor.js';
 
@@ -40,7 +39,7 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** Replaces the parameter at dotted `path` with `values` (same number of elements). */
+  /** Overwrites the parameter at dotted `path` with `values` (same number of elements), in place. */
   setParameter(path: string, values: Float32Array): void {
     const dot = path.indexOf('.');
     if (!this.params.has(path) && dot > 0 && this.children.has(path.slice(0, dot))) {
@@ -52,8 +51,11 @@ export abstract class Module {
     if (values.length !== old.size) {
       throw new Error(`${this.constructor.name}.${path}: expected ${old.size} values for shape ${fmt(old.shape)}, got ${values.length}`);
     }
-    this.params.set(path, keep(tensor(values, old.shape)));
-    old.dispose();
+    // Written in place, so references to the parameter (an optimizer's, a caller's) stay valid.
+    const b = old.backend;
+    const src = b.upload(values);
+    b.writeStrided(src, old.storage, [old.size], [1], 0);
+    b.free(src);
   }
 
   /** Loads every parameter found in `state` by path; returns the paths that were missing from it. */

@@ -51,8 +51,11 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
   const out = ta.backend.binary(op, ta.storage, tb.storage, c.shape, c.strides[0], c.strides[1]);
   const y = new Tensor(out, shape, 'f32', ta.backend);
   record('binary', [ta, tb], [y], { op });
-  if (!(a instanceof Tensor)) ta.dispose();
-  if (!(b instanceof Tensor)) tb.dispose();
+  // A number operand became a scalar tensor: free it now unless the tape keeps it for the backward pass.
+  if (!y.requiresGrad) {
+    if (!(a instanceof Tensor)) ta.dispose();
+    if (!(b instanceof Tensor)) tb.dispose();
+  }
   return y;
 }
 
