@@ -18,18 +18,24 @@ function reduceAxis(op: ReduceOp, x: Tensor, axis: number, keepDims: boolean): T
 
 function reduce(op: ReduceOp, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): Tensor {
   checkDtype(x, 'f32', op, 'x');
+  // Intermediates are freed at once unless a tape recorded them: max/min gradients read their input
+  // and output (freeing them made the backward pass fail with a use after dispose).
+  const drop = (t: Tensor, next: Tensor) => { if (!next.requiresGrad) t.dispose(); };
   if (axes === undefined) {
     const flat = reshape(x, [x.size]);
     const y = reduceAxis(op, flat, 0, false);
-    flat.dispose();
-    return keepDims ? reshape(y, x.shape.map(() => 1)) : y;
+    drop(flat, y);
+    if (!keepDims) return y;
+    const out = reshape(y, x.shape.map(() => 1));
+    drop(y, out);
+    return out;
   }
   const list = (typeof axes === 'number' ? [axes] : [...axes]).map((a) => normAxis(a, x.rank, op));
   const sorted = [...new Set(list)].sort((a, b) => b - a);
   let y = x;
   for (const a of sorted) {
     const next = reduceAxis(op, y, a, keepDims);
-    if (y !== x) y.dispose();
+    if (y !== x) drop(y, next);
     y = next;
   }
   return y;
@@ -89,8 +95,11 @@ export function logSoftmax(x: Tensor): Tensor {
   const l = logSumExp(x);
   const lk = reshape(l, [...l.shape, 1]);
   const y = sub(x, lk);
-  l.dispose();
-  lk.dispose();
+  // The logSumExp gradient reads l: keep it (and its view) while a tape holds them.
+  if (!y.requiresGrad) {
+    l.dispose();
+    lk.dispose();
+  }
   return y;
 }
 
