@@ -1,0 +1,108 @@
+// The infodcl command line, run as users run it: `node bin/infodcl.js ...` in a child process.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((done, fail) => {
+    // From source, so a stale dist/ cannot hide changes; INFODCL_DEBUG unset so no stack traces appear.
+    const env = { ...process.env, INFODCL_FROM_SOURCE: '1', INFODCL_DEBUG: '' };
+    const child = spawn(process.execPath, ['bin/infodcl.js', ...args], { cwd: root, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+// Every run starts at once (child processes in parallel, each pays tsx's start-up); tests await theirs.
+const runs = {
+  help: cli('--help'),
+  benchHelp: cli('bench', '--help'),
+  unknownCommand: cli('frobnicate'),
+  unknownFlag: cli('bench', 'ops', '--bogus-flag=3'),
+  badBackend: cli('bench', 'ops', '--backend', 'cuda'),
+  badValue: cli('bench', 'ops', '--repeat', 'many'),
+  benchJson: cli('bench', 'ops', '--backend', 'reference', '--quick', '--json', '--repeat', '1', '--threads', '2'),
+  benchSynthetic: cli('bench', 'ops', '--backend=reference', '--quick', '--json', '--repeat=1', '--warmup=0', '--train-file', 'no/such/train.txt'),
+};
+
+const noStack = (r: Run) => assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+
+test('--help lists the commands and exits 0', async () => {
+  const r = await runs.help;
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Usage: infodcl <command>/);
+  assert.match(r.stdout, /^\s+bench\s/m);
+  assert.match(r.stdout, /--backend/);
+});
+
+test('command --help shows its flags', async () => {
+  const r = await runs.benchHelp;
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /--repeat <int>/);
+  assert.not.match(r.stdout, /--quick/, 'hidden flags stay hidden');
+});
+
+test('an unknown command is one line on stderr, exit 2', async () => {
+  const r = await runs.unknownCommand;
+  assert.is(r.code, 2);
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^infodcl: unknown command "frobnicate"/);
+});
+
+test('an unknown flag is named, exit 2', async () => {
+  const r = await runs.unknownFlag;
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /^infodcl: unknown flag --bogus-flag\b/);
+  noStack(r);
+});
+
+test('a bad backend name is a clear usage error', async () => {
+  const r = await runs.badBackend;
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /^infodcl: --backend must be one of .*reference.*\(got "cuda"\)/);
+  noStack(r);
+});
+
+test('a bad flag value is a usage error', async () => {
+  const r = await runs.badValue;
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /--repeat expects an integer/);
+});
+
+test('bench ops --json prints only a JSON array of rows', async () => {
+  const r = await runs.benchJson;
+  assert.is(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout);
+  assert.ok(Array.isArray(rows) && rows.length >= 8, r.stdout);
+  for (const row of rows) {
+    assert.equal(Object.keys(row).sort(), ['backend', 'gflops', 'medianMs', 'op', 'shape', 'threads', 'variant']);
+    assert.is(row.backend, 'reference');
+    assert.is(row.threads, 1);
+    assert.ok(row.shape.every(Number.isInteger), `shape ${row.shape}`);
+    assert.ok(row.medianMs >= 0);
+    assert.ok(row.gflops === null || row.gflops > 0);
+  }
+  const variants = rows.filter((x: { op: string }) => x.op === 'matmul').map((x: { variant: string }) => x.variant);
+  assert.ok(['NN', 'NT', 'TN'].every((v) => variants.includes(v)), `matmul variants ${variants}`);
+  assert.ok(rows.some((x: { op: string }) => x.op.startsWith('spmm')));
+  assert.match(r.stderr, /single-threaded/);
+});
+
+test('bench ops without the dataset says it uses a synthetic graph', async () => {
+  const r = await runs.benchSynthetic;
+  assert.is(r.code, 0, r.stderr);
+  const spmmRow = JSON.parse(r.stdout).find((x: { op: string }) => x.op.startsWith('spmm'));
+  assert.match(spmmRow.op, /synthetic/);
+  assert.match(r.stderr, /synthetic/);
+});
+
+test.run();

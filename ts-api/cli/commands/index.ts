@@ -1,0 +1,9 @@
+/**
+ * The command registry: `infodcl <name>` runs `commands[name]`. To add a command, write
+ * `commands/<name>.ts` exporting `defineCommand({ summary, flags, run, render })` as default and list it here.
+ */
+import type { Command } from '../command.js';
+import bench from './bench.js';
+
+// To come: train, eval, recommend, export, serve, info.
+export const commands: Record<string, Command> = { bench };
