@@ -1,0 +1,455 @@
+/**
+ * The WebAssembly SIMD backend: AssemblyScript kernels (wasm/assembly) over one linear memory that this
+ * side manages (heap.ts). Kernels never allocate; every buffer and scratch area is handed to them as a
+ * byte pointer. Shapes are checked here, before a kernel can read or write outside its buffers.
+ */
+import type {
+  AdamArgs, Backend, BinaryOp, DType, MatmulArgs, ReduceOp, Storage, UnaryOp,
+} from '../../engine/backend.js';
+import { Heap } from './heap.js';
+
+// Op codes, mirrored by the constants at the top of wasm/assembly/elementwise.ts and rows.ts.
+const UNARY_CODES: Record<UnaryOp, number> = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, sign: 5, sigmoid: 6, tanh: 7, relu: 8, gelu: 9, erf: 10,
+  silu: 11, softplus: 12, sin: 13, cos: 14, square: 15, reciprocal: 16,
+};
+const BINARY_CODES: Record<BinaryOp, number> = {
+  add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+};
+const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
+
+/** The module's exports (pointers are byte offsets; sizes and strides in elements). */
+interface Kernels {
+  memory: WebAssembly.Memory;
+  MC: WebAssembly.Global; KC: WebAssembly.Global; NC: WebAssembly.Global; MR: WebAssembly.Global; NR: WebAssembly.Global;
+  heapBase(): number;
+  matmul(a: number, b: number, c: number, batch: number, m: number, n: number, k: number,
+    rsA: number, csA: number, rsB: number, csB: number, aBS: number, bBS: number, ap: number, bp: number): void;
+  unary(op: number, x: number, out: number, n: number): void;
+  unaryGrad(op: number, x: number, dy: number, out: number, n: number): void;
+  affine(x: number, out: number, n: number, alpha: number, beta: number): void;
+  binary(op: number, a: number, b: number, out: number, rank: number, meta: number): void;
+  strided(x: number, out: number, rank: number, meta: number, offset: number): void;
+  writeStrided(src: number, dst: number, rank: number, meta: number, offset: number): void;
+  where(cond: number, condF32: number, a: number, b: number, out: number, n: number): void;
+  cast(x: number, out: number, n: number, toI32: number): void;
+  reduce(op: number, x: number, out: number, outer: number, n: number, inner: number, acc: number): void;
+  softmax(x: number, out: number, rows: number, n: number): void;
+  logSumExp(x: number, out: number, rows: number, n: number): void;
+  layerNorm(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number,
+    rows: number, d: number, eps: number): void;
+  layerNormGrad(dy: number, x: number, gamma: number, mean: number, rstd: number,
+    dx: number, dgamma: number, dbeta: number, rows: number, d: number, acc: number): void;
+  topk(x: number, values: number, indices: number, rows: number, n: number, k: number, heap: number): void;
+  firstBadIndex(idx: number, n: number, limit: number): number;
+  firstBadIndptr(indptr: number, rows: number, nnz: number): number;
+  gatherRows(table: number, idx: number, out: number, rows: number, d: number): void;
+  scatterAddRows(src: number, idx: number, out: number, rows: number, d: number): void;
+  spmm(indptr: number, indices: number, values: number, dense: number, out: number,
+    rows: number, d: number, acc: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, b1: number, oneMinusB1: number,
+    b2: number, oneMinusB2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number): void;
+}
+
+class WasmStorage implements Storage {
+  freed = false;
+  constructor(readonly owner: WasmBackend, readonly ptr: number, readonly size: number, readonly dtype: DType) {}
+}
+
+export async function createWasmBackend(opts: { module?: WebAssembly.Module | BufferSource } = {}): Promise<Backend> {
+  const source = opts.module ?? await loadDefaultModule();
+  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+  const instance = await WebAssembly.instantiate(module, {});
+  return new WasmBackend(instance.exports as unknown as Kernels);
+}
+
+/** wasm/build/kernels.wasm next to the sources (tsx) or above dist/ (compiled). Node only. */
+async function loadDefaultModule(): Promise<Uint8Array> {
+  const { readFile } = await import('node:fs/promises');
+  let lastError: unknown;
+  for (const rel of ['../../wasm/build/kernels.wasm', '../../../wasm/build/kernels.wasm']) {
+    try { return await readFile(new URL(rel, import.meta.url)); } catch (e) { lastError = e; }
+  }
+  throw new Error(`wasm backend: cannot load wasm/build/kernels.wasm (run npm run build:wasm): ${String(lastError)}`);
+}
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+
+class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  private k: Kernels;
+  private heap: Heap;
+  private live = new Set<WasmStorage>();
+  private scratchPtr = 0;
+  private scratchBytes = 0;
+  private destroyed = false;
+
+  constructor(kernels: Kernels) {
+    this.k = kernels;
+    this.heap = new Heap(kernels.memory, kernels.heapBase());
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  private alloc(size: number, dtype: DType): WasmStorage {
+    this.alive();
+    if (!Number.isInteger(size) || size < 0) throw new Error(`wasm backend: bad buffer size ${size}`);
+    const s = new WasmStorage(this, this.heap.alloc(size * 4), size, dtype);
+    this.live.add(s);
+    return s;
+  }
+
+  /** Byte pointer of a live storage of this backend, optionally checking dtype and minimum size. */
+  private ptr(s: Storage, what: string, dtype?: DType, minSize = 0): number {
+    this.alive();
+    if (!(s instanceof WasmStorage) || s.owner !== this) throw new Error(`wasm backend: ${what} is not a wasm storage of this backend`);
+    if (s.freed) throw new Error(`wasm backend: ${what} used after free`);
+    if (dtype && s.dtype !== dtype) throw new Error(`wasm backend: ${what} must be ${dtype}, got ${s.dtype}`);
+    if (s.size < minSize) throw new Error(`wasm backend: ${what} has ${s.size} elements, needs ${minSize}`);
+    return s.ptr;
+  }
+
+  /**
+   * A per-call scratch area of `bytes` (16-aligned), reused across calls and grown on demand. Take it
+   * after allocating outputs or temporaries in the same call: growing it may move it.
+   */
+  private scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchBytes) this.heap.release(this.scratchPtr, this.scratchBytes);
+      this.scratchBytes = Math.max(bytes, 2 * this.scratchBytes);
+      this.scratchPtr = this.heap.alloc(this.scratchBytes);
+    }
+    return this.scratchPtr;
+  }
+
+  private alive(): void {
+    if (this.destroyed) throw new Error('wasm backend: used after destroy()');
+  }
+
+  upload(data: Float32Array | Int32Array): Storage {
+    const s = this.alloc(data.length, data instanceof Int32Array ? 'i32' : 'f32');
+    (s.dtype === 'i32' ? this.heap.i32 : this.heap.f32).set(data, s.ptr >> 2);
+    return s;
+  }
+
+  zeros(size: number, dtype: DType): Storage {
+    const s = this.alloc(size, dtype);
+    this.heap.u8.fill(0, s.ptr, s.ptr + size * 4);
+    return s;
+  }
+
+  readSync(s: Storage): Float32Array | Int32Array {
+    const p = this.ptr(s, 'read source') >> 2;
+    return (s.dtype === 'i32' ? this.heap.i32 : this.heap.f32).slice(p, p + s.size);
+  }
+
+  async read(s: Storage): Promise<Float32Array | Int32Array> {
+    return this.readSync(s);
+  }
+
+  free(s: Storage): void {
+    if (s instanceof WasmStorage && s.owner === this && s.freed) throw new Error('wasm backend: double free');
+    this.ptr(s, 'freed storage');
+    const w = s as WasmStorage;
+    w.freed = true;
+    this.live.delete(w);
+    this.heap.release(w.ptr, w.size * 4);
+  }
+
+  liveBuffers(): number {
+    return this.live.size;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    for (const s of this.live) s.freed = true;
+    this.live.clear();
+    this.heap.reset(this.k.heapBase());
+    this.scratchBytes = 0;
+    this.destroyed = true;
+  }
+
+  // ---- elementwise --------------------------------------------------------------------------
+
+  /** An f32 view of x: x itself, or a converted temporary (i32 inputs) that `done` frees. */
+  private f32In(x: Storage, what: string): { ptr: number; done: () => void } {
+    const p = this.ptr(x, what);
+    if (x.dtype === 'f32') return { ptr: p, done: () => {} };
+    const t = this.cast(x, 'f32') as WasmStorage;
+    return { ptr: t.ptr, done: () => this.free(t) };
+  }
+
+  unary(op: UnaryOp, x: Storage): Storage {
+    const code = code_(UNARY_CODES, op, 'unary');
+    const xi = this.f32In(x, 'unary input');
+    const out = this.alloc(x.size, 'f32');
+    this.k.unary(code, xi.ptr, out.ptr, x.size);
+    xi.done();
+    return out;
+  }
+
+  unaryGrad(op: UnaryOp, x: Storage, dy: Storage): Storage {
+    const code = code_(UNARY_CODES, op, 'unaryGrad');
+    const g = this.ptr(dy, 'unaryGrad dy', 'f32', x.size);
+    const xi = this.f32In(x, 'unaryGrad x');
+    const out = this.alloc(x.size, 'f32');
+    this.k.unaryGrad(code, xi.ptr, g, out.ptr, x.size);
+    xi.done();
+    return out;
+  }
+
+  affine(x: Storage, alpha: number, beta: number): Storage {
+    const xi = this.f32In(x, 'affine input');
+    const out = this.alloc(x.size, 'f32');
+    this.k.affine(xi.ptr, out.ptr, x.size, alpha, beta);
+    xi.done();
+    return out;
+  }
+
+  binary(op: BinaryOp, a: Storage, b: Storage, shape: readonly number[],
+    aStrides: readonly number[], bStrides: readonly number[]): Storage {
+    const code = code_(BINARY_CODES, op, 'binary');
+    if (aStrides.length !== shape.length || bStrides.length !== shape.length) {
+      throw new Error(`wasm backend: binary shape [${shape}] with strides [${aStrides}] / [${bStrides}]`);
+    }
+    const total = prod(shape);
+    checkSpan('binary a', a.size, shape, aStrides, 0);
+    checkSpan('binary b', b.size, shape, bStrides, 0);
+    const ai = this.f32In(a, 'binary a'), bi = this.f32In(b, 'binary b');
+    const out = this.alloc(total, 'f32');
+    if (total > 0) {
+      const dims = collapse(shape, [aStrides, bStrides]);
+      const meta = this.meta(dims);
+      this.k.binary(code, ai.ptr, bi.ptr, out.ptr, dims.shape.length, meta);
+    }
+    ai.done(); bi.done();
+    return out;
+  }
+
+  /** Writes [shape | strides… | counters] (i32) to scratch for the strided walkers; returns its pointer. */
+  private meta(dims: { shape: number[]; strides: number[][] }): number {
+    const rank = dims.shape.length;
+    const p = this.scratch(16 * rank);
+    const v = this.heap.i32, base = p >> 2;
+    v.set(dims.shape, base);
+    v.set(dims.strides[0], base + rank);
+    v.set(dims.strides[1] ?? new Array(rank).fill(0), base + 2 * rank);
+    return p;
+  }
+
+  where(cond: Storage, a: Storage, b: Storage): Storage {
+    const n = cond.size;
+    const pc = this.ptr(cond, 'where cond');
+    const pa = this.ptr(a, 'where a', undefined, n), pb = this.ptr(b, 'where b', a.dtype, n);
+    const out = this.alloc(n, a.dtype);
+    this.k.where(pc, cond.dtype === 'f32' ? 1 : 0, pa, pb, out.ptr, n);
+    return out;
+  }
+
+  cast(x: Storage, dtype: DType): Storage {
+    const p = this.ptr(x, 'cast input');
+    const out = this.alloc(x.size, dtype);
+    if (x.dtype === dtype) this.heap.u8.copyWithin(out.ptr, p, p + x.size * 4);
+    else this.k.cast(p, out.ptr, x.size, dtype === 'i32' ? 1 : 0);
+    return out;
+  }
+
+  // ---- layout -------------------------------------------------------------------------------
+
+  strided(x: Storage, shape: readonly number[], strides: readonly number[], offset: number): Storage {
+    const p = this.ptr(x, 'strided input');
+    checkSpan('strided input', x.size, shape, strides, offset);
+    const total = prod(shape);
+    const out = this.alloc(total, x.dtype);
+    if (total > 0) {
+      const dims = collapse(shape, [strides]);
+      this.k.strided(p, out.ptr, dims.shape.length, this.meta(dims), offset);
+    }
+    return out;
+  }
+
+  writeStrided(src: Storage, dst: Storage, shape: readonly number[], strides: readonly number[], offset: number): void {
+    const total = prod(shape);
+    const ps = this.ptr(src, 'writeStrided src', dst.dtype, total), pd = this.ptr(dst, 'writeStrided dst');
+    checkSpan('writeStrided dst', dst.size, shape, strides, offset);
+    if (total === 0) return;
+    const dims = collapse(shape, [strides]);
+    this.k.writeStrided(ps, pd, dims.shape.length, this.meta(dims), offset);
+  }
+
+  // ---- linear algebra -----------------------------------------------------------------------
+
+  matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
+    let { batch, m, n, k, transA, transB, aBatchStride, bBatchStride } = args;
+    for (const [key, v] of Object.entries({ batch, m, n, k, aBatchStride, bBatchStride })) {
+      if (!Number.isInteger(v) || v < 0) throw new Error(`wasm backend: matmul ${key} = ${v}`);
+    }
+    const pa = this.ptr(a, 'matmul a', 'f32', batch && m * k ? (batch - 1) * aBatchStride + m * k : 0);
+    const pb = this.ptr(b, 'matmul b', 'f32', batch && k * n ? (batch - 1) * bBatchStride + k * n : 0);
+    if (k === 0 || batch * m * n === 0) return this.zeros(batch * m * n, 'f32');
+    const out = this.alloc(batch * m * n, 'f32');
+    // One shared B and back-to-back row-major A matrices are a single [batch·m, k] matrix.
+    if (batch > 1 && bBatchStride === 0 && !transA && aBatchStride === m * k) { m *= batch; batch = 1; }
+    const K = this.k;
+    const apBytes = K.MC.value * K.KC.value * 4, bpBytes = K.KC.value * K.NC.value * 4;
+    const sp = this.scratch(apBytes + bpBytes);
+    K.matmul(pa, pb, out.ptr, batch, m, n, k,
+      transA ? 1 : k, transA ? m : 1, transB ? 1 : n, transB ? k : 1, aBatchStride, bBatchStride, sp, sp + apBytes);
+    return out;
+  }
+
+  spmm(indptr: Storage, indices: Storage, values: Storage, dense: Storage, rows: number, d: number): Storage {
+    const pp = this.ptr(indptr, 'spmm indptr', 'i32', rows + 1);
+    const pi = this.ptr(indices, 'spmm indices', 'i32'), pv = this.ptr(values, 'spmm values', 'f32');
+    const pd = this.ptr(dense, 'spmm dense', 'f32');
+    const nnz = Math.min(indices.size, values.size);
+    const badPtr = this.k.firstBadIndptr(pp, rows, nnz);
+    if (badPtr >= 0) {
+      throw new Error(`wasm backend: spmm indptr[${badPtr}] = ${this.heap.i32[(pp >> 2) + badPtr]} is decreasing or beyond nnz ${nnz}`);
+    }
+    const start = this.heap.i32[pp >> 2], end = this.heap.i32[(pp >> 2) + rows];
+    const cols = d > 0 ? Math.floor(dense.size / d) : 0;
+    if (d > 0) {
+      const bad = this.k.firstBadIndex(pi + start * 4, end - start, cols);
+      if (bad >= 0) {
+        const pos = start + bad;
+        throw new Error(`wasm backend: spmm indices[${pos}] = ${this.heap.i32[(pi >> 2) + pos]} is out of range [0, ${cols})`);
+      }
+    }
+    const out = this.alloc(rows * d, 'f32');
+    if (rows * d > 0) this.k.spmm(pp, pi, pv, pd, out.ptr, rows, d, this.scratch(d * 8));
+    return out;
+  }
+
+  // ---- reductions and row ops ---------------------------------------------------------------
+
+  reduce(op: ReduceOp, x: Storage, outer: number, n: number, inner: number): Storage {
+    const code = code_(REDUCE_CODES, op, 'reduce');
+    const p = this.ptr(x, 'reduce input', 'f32', outer * n * inner);
+    const out = this.alloc(outer * inner, 'f32');
+    if (outer * inner > 0) this.k.reduce(code, p, out.ptr, outer, n, inner, this.scratch(inner * 8));
+    return out;
+  }
+
+  softmax(x: Storage, rows: number, n: number): Storage {
+    const p = this.ptr(x, 'softmax input', 'f32', rows * n);
+    const out = this.alloc(rows * n, 'f32');
+    this.k.softmax(p, out.ptr, rows, n);
+    return out;
+  }
+
+  logSumExp(x: Storage, rows: number, n: number): Storage {
+    const p = this.ptr(x, 'logSumExp input', 'f32', rows * n);
+    const out = this.alloc(rows, 'f32');
+    this.k.logSumExp(p, out.ptr, rows, n);
+    return out;
+  }
+
+  topk(x: Storage, rows: number, n: number, k: number): { values: Storage; indices: Storage } {
+    const p = this.ptr(x, 'topk input', 'f32', rows * n);
+    if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`wasm backend: topk k = ${k} with n = ${n}`);
+    const values = this.alloc(rows * k, 'f32'), indices = this.alloc(rows * k, 'i32');
+    this.k.topk(p, values.ptr, indices.ptr, rows, n, k, this.scratch(k * 4));
+    return { values, indices };
+  }
+
+  layerNorm(x: Storage, gamma: Storage, beta: Storage, rows: number, d: number, eps: number):
+    { y: Storage; mean: Storage; rstd: Storage } {
+    const px = this.ptr(x, 'layerNorm x', 'f32', rows * d);
+    const pg = this.ptr(gamma, 'layerNorm gamma', 'f32', d), pb = this.ptr(beta, 'layerNorm beta', 'f32', d);
+    const y = this.alloc(rows * d, 'f32'), mean = this.alloc(rows, 'f32'), rstd = this.alloc(rows, 'f32');
+    this.k.layerNorm(px, pg, pb, y.ptr, mean.ptr, rstd.ptr, rows, d, eps);
+    return { y, mean, rstd };
+  }
+
+  layerNormGrad(dy: Storage, x: Storage, gamma: Storage, mean: Storage, rstd: Storage, rows: number, d: number):
+    { dx: Storage; dgamma: Storage; dbeta: Storage } {
+    const pdy = this.ptr(dy, 'layerNormGrad dy', 'f32', rows * d), px = this.ptr(x, 'layerNormGrad x', 'f32', rows * d);
+    const pg = this.ptr(gamma, 'layerNormGrad gamma', 'f32', d);
+    const pm = this.ptr(mean, 'layerNormGrad mean', 'f32', rows), pr = this.ptr(rstd, 'layerNormGrad rstd', 'f32', rows);
+    const dx = this.alloc(rows * d, 'f32'), dgamma = this.alloc(d, 'f32'), dbeta = this.alloc(d, 'f32');
+    this.k.layerNormGrad(pdy, px, pg, pm, pr, dx.ptr, dgamma.ptr, dbeta.ptr, rows, d, this.scratch(16 * d));
+    return { dx, dgamma, dbeta };
+  }
+
+  // ---- indexing -----------------------------------------------------------------------------
+
+  /** Throws naming the first idx entry outside [0, limit). */
+  private checkIndices(what: string, pIdx: number, n: number, limit: number): void {
+    const bad = this.k.firstBadIndex(pIdx, n, limit);
+    if (bad >= 0) {
+      throw new Error(`wasm backend: ${what} index ${this.heap.i32[(pIdx >> 2) + bad]} at position ${bad} is out of range [0, ${limit})`);
+    }
+  }
+
+  gatherRows(table: Storage, idx: Storage, tableRows: number, d: number): Storage {
+    const pt = this.ptr(table, 'gatherRows table', undefined, tableRows * d);
+    const pi = this.ptr(idx, 'gatherRows idx', 'i32');
+    this.checkIndices('gatherRows', pi, idx.size, tableRows);
+    const out = this.alloc(idx.size * d, table.dtype);
+    this.k.gatherRows(pt, pi, out.ptr, idx.size, d);
+    return out;
+  }
+
+  scatterAddRows(src: Storage, idx: Storage, outRows: number, d: number): Storage {
+    const pi = this.ptr(idx, 'scatterAddRows idx', 'i32');
+    const ps = this.ptr(src, 'scatterAddRows src', 'f32', idx.size * d);
+    this.checkIndices('scatterAddRows', pi, idx.size, outRows);
+    const out = this.zeros(outRows * d, 'f32') as WasmStorage;
+    this.k.scatterAddRows(ps, pi, out.ptr, idx.size, d);
+    return out;
+  }
+
+  // ---- optimiser ------------------------------------------------------------------------------
+
+  adam(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void {
+    const n = param.size;
+    const pp = this.ptr(param, 'adam param', 'f32'), pg = this.ptr(grad, 'adam grad', 'f32', n);
+    const pm = this.ptr(m, 'adam m', 'f32', n), pv = this.ptr(v, 'adam v', 'f32', n);
+    const { lr, beta1, beta2, eps, weightDecay, step } = args;
+    const f = Math.fround;
+    this.k.adam(pp, pg, pm, pv, n, f(beta1), f(1 - beta1), f(beta2), f(1 - beta2),
+      f(-lr / (1 - beta1 ** step)), f(Math.sqrt(1 - beta2 ** step)), f(eps), f(weightDecay));
+  }
+}
+
+function code_<K extends string>(codes: Record<K, number>, op: K, kernel: string): number {
+  const c = codes[op];
+  if (c === undefined) throw new Error(`wasm backend: unknown ${kernel} op '${op}'`);
+  return c;
+}
+
+/** Throws unless every offset + Σ idx·stride over `shape` lies in [0, size). */
+function checkSpan(what: string, size: number, shape: readonly number[], strides: readonly number[], offset: number): void {
+  if (shape.length !== strides.length) throw new Error(`wasm backend: ${what} shape [${shape}] vs strides [${strides}]`);
+  for (const v of [...shape, ...strides, offset]) {
+    if (!Number.isInteger(v)) throw new Error(`wasm backend: ${what} has a non-integer shape, stride or offset`);
+  }
+  if (shape.some((s) => s < 0)) throw new Error(`wasm backend: ${what} has a negative dimension`);
+  if (prod(shape) === 0) return;
+  let lo = offset, hi = offset;
+  shape.forEach((s, i) => { const e = (s - 1) * strides[i]; if (e < 0) lo += e; else hi += e; });
+  if (lo < 0 || hi >= size) throw new Error(`wasm backend: ${what} view reaches [${lo}, ${hi}] outside its ${size} elements`);
+}
+
+/**
+ * Drops size-1 dims and merges neighbours that are contiguous for every stride list, so the kernels'
+ * inner loop is as long as possible (same-shape contiguous operands become one flat run). Never rank 0.
+ */
+function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  shape.forEach((s, i) => {
+    if (s === 1) return;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((st, j) => outStrides[j][last] === st[i] * s)) {
+      outShape[last] *= s;
+      strides.forEach((st, j) => { outStrides[j][last] = st[i]; });
+    } else {
+      outShape.push(s);
+      strides.forEach((st, j) => outStrides[j].push(st[i]));
+    }
+  });
+  if (outShape.length === 0) { outShape.push(1); outStrides.forEach((st) => st.push(0)); }
+  return { shape: outShape, strides: outStrides };
+}

@@ -1,0 +1,311 @@
+// Elementwise kernels. Cheap ops run as f32x4; transcendentals go through f64 scalars (see math.ts).
+// Op codes are mirrored by name in backends/wasm/index.ts (UNARY_CODES / BINARY_CODES).
+import { erf64, erfcPos, normalCdf, powJS, sign64 } from './math';
+
+const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, ABS = 4, SIGN = 5, SIGMOID = 6, TANH = 7, RELU = 8, GELU = 9,
+  ERF = 10, SILU = 11, SOFTPLUS = 12, SIN = 13, COS = 14, SQUARE = 15, RECIPROCAL = 16;
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5, POW = 6, EQ = 7, NE = 8, LT = 9, LE = 10,
+  GT = 11, GE = 12;
+
+const INV_SQRT_2PI: f64 = 0.3989422804014327;
+const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+// ---- unary ----------------------------------------------------------------------------------------
+
+function unary64(op: i32, x: f64): f64 {
+  switch (op) {
+    case NEG: return -x;
+    case EXP: return Math.exp(x);
+    case LOG: return Math.log(x);
+    case SQRT: return Math.sqrt(x);
+    case ABS: return Math.abs(x);
+    case SIGN: return sign64(x);
+    case SIGMOID: return 1 / (1 + Math.exp(-x));
+    case TANH: return Math.tanh(x);
+    case RELU: return max(x, 0);
+    case GELU: return x * normalCdf(x);
+    case ERF: return erf64(x);
+    case SILU: return x / (1 + Math.exp(-x));
+    case SOFTPLUS: return max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))); // stable log(1 + e^x)
+    case SIN: return Math.sin(x);
+    case COS: return Math.cos(x);
+    case SQUARE: return x * x;
+    case RECIPROCAL: return 1 / x;
+  }
+  return NaN;
+}
+
+/** f'(x) · dy. */
+function unaryGrad64(op: i32, x: f64, dy: f64): f64 {
+  switch (op) {
+    case NEG: return -dy;
+    case EXP: return Math.exp(x) * dy;
+    case LOG: return dy / x;
+    case SQRT: return dy / (2 * Math.sqrt(x));
+    case ABS: return sign64(x) * dy;
+    case SIGN: return 0;
+    case SIGMOID: { const s = 1 / (1 + Math.exp(-x)); return s * (1 - s) * dy; }
+    case TANH: { const t = Math.tanh(x); return (1 - t * t) * dy; }
+    case RELU: return x > 0 ? dy : 0;
+    case GELU: return (normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x)) * dy;
+    case ERF: return TWO_OVER_SQRT_PI * Math.exp(-x * x) * dy;
+    case SILU: { const s = 1 / (1 + Math.exp(-x)); return s * (1 + x * (1 - s)) * dy; }
+    case SOFTPLUS: return dy / (1 + Math.exp(-x));
+    case SIN: return Math.cos(x) * dy;
+    case COS: return -Math.sin(x) * dy;
+    case SQUARE: return 2 * x * dy;
+    case RECIPROCAL: return -dy / (x * x);
+  }
+  return NaN;
+}
+
+/** SIMD forms of the ops whose f32 result equals the rounded f64 one; returns false for the others. */
+// @ts-ignore: decorator
+@inline function unaryVec(op: i32, x: usize, out: usize, n: i32): i32 {
+  let i = 0;
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    let r: v128;
+    switch (op) {
+      case NEG: r = f32x4.neg(v); break;
+      case SQRT: r = f32x4.sqrt(v); break;
+      case ABS: r = f32x4.abs(v); break;
+      case RELU: r = f32x4.max(v, zero); break;
+      case SQUARE: r = f32x4.mul(v, v); break;
+      case RECIPROCAL: r = f32x4.div(one, v); break;
+      case SIGN: // ±1 where x ≷ 0, else x itself (±0, NaN)
+        r = v128.bitselect(one, v, f32x4.gt(v, zero));
+        r = v128.bitselect(f32x4.neg(one), r, f32x4.lt(v, zero));
+        break;
+      default: return i;
+    }
+    v128.store(at(out, i), r);
+  }
+  return i;
+}
+
+export function unary(op: i32, x: usize, out: usize, n: i32): void {
+  let i = 0;
+  switch (op) { // constant op per copy: Binaryen folds the inner switch away
+    case NEG: i = unaryVec(NEG, x, out, n); break;
+    case SQRT: i = unaryVec(SQRT, x, out, n); break;
+    case ABS: i = unaryVec(ABS, x, out, n); break;
+    case RELU: i = unaryVec(RELU, x, out, n); break;
+    case SQUARE: i = unaryVec(SQUARE, x, out, n); break;
+    case RECIPROCAL: i = unaryVec(RECIPROCAL, x, out, n); break;
+    case SIGN: i = unaryVec(SIGN, x, out, n); break;
+  }
+  for (; i < n; i++) store<f32>(at(out, i), <f32>unary64(op, load<f32>(at(x, i))));
+}
+
+export function unaryGrad(op: i32, x: usize, dy: usize, out: usize, n: i32): void {
+  let i = 0;
+  if (op == RELU || op == NEG || op == SIGN) {
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(at(x, i)), g = v128.load(at(dy, i));
+      const r = op == RELU ? v128.and(g, f32x4.gt(v, zero)) : op == NEG ? f32x4.neg(g) : zero;
+      v128.store(at(out, i), r);
+    }
+  }
+  for (; i < n; i++) {
+    store<f32>(at(out, i), <f32>unaryGrad64(op, load<f32>(at(x, i)), load<f32>(at(dy, i))));
+  }
+}
+
+/** y = alpha·x + beta, in f64 like a double-precision reference, rounded once. */
+export function affine(x: usize, out: usize, n: i32, alpha: f64, beta: f64): void {
+  let i = 0;
+  const va = f64x2.splat(alpha), vb = f64x2.splat(beta);
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v), va), vb);
+    const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3)), va), vb);
+    v128.store(at(out, i), v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+  }
+  for (; i < n; i++) store<f32>(at(out, i), <f32>(alpha * <f64>load<f32>(at(x, i)) + beta));
+}
+
+// ---- binary -----------------------------------------------------------------------------------------
+
+function binary32(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case DIV: return a / b;
+    case MAX: return max(a, b); // NaN-propagating, -0 < +0: the same as Math.max
+    case MIN: return min(a, b);
+    case POW: return <f32>powJS(a, b);
+    case EQ: return <f32>(a == b);
+    case NE: return <f32>(a != b);
+    case LT: return <f32>(a < b);
+    case LE: return <f32>(a <= b);
+    case GT: return <f32>(a > b);
+    case GE: return <f32>(a >= b);
+  }
+  return NaN;
+}
+
+// @ts-ignore: decorator
+@inline function binaryVec(op: i32, a: v128, b: v128): v128 {
+  const one = f32x4.splat(1);
+  switch (op) {
+    case ADD: return f32x4.add(a, b);
+    case SUB: return f32x4.sub(a, b);
+    case MUL: return f32x4.mul(a, b);
+    case DIV: return f32x4.div(a, b);
+    case MAX: return f32x4.max(a, b);
+    case MIN: return f32x4.min(a, b);
+    case EQ: return v128.and(f32x4.eq(a, b), one);
+    case NE: return v128.and(f32x4.ne(a, b), one);
+    case LT: return v128.and(f32x4.lt(a, b), one);
+    case LE: return v128.and(f32x4.le(a, b), one);
+    case GT: return v128.and(f32x4.gt(a, b), one);
+    case GE: return v128.and(f32x4.ge(a, b), one);
+  }
+  return unreachable();
+}
+
+/** out[i] = a[i·sa] op b[i·sb] for i < len; SIMD when both operands are contiguous or broadcast. */
+// @ts-ignore: decorator
+@inline function binaryRow(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, len: i32): void {
+  let i = 0;
+  if (op != POW) {
+    if (sa == 1 && sb == 1) {
+      for (; i + 4 <= len; i += 4) v128.store(at(out, i), binaryVec(op, v128.load(at(a, i)), v128.load(at(b, i))));
+    } else if (sa == 1 && sb == 0) {
+      const vb = v128.load32_splat(b);
+      for (; i + 4 <= len; i += 4) v128.store(at(out, i), binaryVec(op, v128.load(at(a, i)), vb));
+    } else if (sa == 0 && sb == 1) {
+      const va = v128.load32_splat(a);
+      for (; i + 4 <= len; i += 4) v128.store(at(out, i), binaryVec(op, va, v128.load(at(b, i))));
+    }
+  }
+  for (; i < len; i++) store<f32>(at(out, i), binary32(op, load<f32>(at(a, i * sa)), load<f32>(at(b, i * sb))));
+}
+
+// Multi-index walker shared by the strided kernels. meta holds i32 [shape | stridesA | stridesB | counter]
+// (rank entries each); the last dim is the caller's inner loop, `step` advances the outer dims and moves
+// the element offsets offA / offB accordingly.
+let offA: i32 = 0;
+let offB: i32 = 0;
+
+function step(meta: usize, rank: i32): void {
+  for (let d = rank - 2; d >= 0; d--) {
+    const cp = meta + (<usize>(3 * rank + d) << 2);
+    const i = load<i32>(cp) + 1;
+    const sa = load<i32>(meta + (<usize>(rank + d) << 2)), sb = load<i32>(meta + (<usize>(2 * rank + d) << 2));
+    if (i < load<i32>(meta + (<usize>d << 2))) {
+      store<i32>(cp, i); offA += sa; offB += sb;
+      return;
+    }
+    store<i32>(cp, 0); offA -= sa * (i - 1); offB -= sb * (i - 1);
+  }
+}
+
+/** Number of rows (product of all dims but the last) and resets the walker. */
+function startWalk(meta: usize, rank: i32, a0: i32, b0: i32): i32 {
+  let rows = 1;
+  for (let d = 0; d < rank - 1; d++) {
+    rows *= load<i32>(meta + (<usize>d << 2));
+    store<i32>(meta + (<usize>(3 * rank + d) << 2), 0);
+  }
+  offA = a0; offB = b0;
+  return rows;
+}
+
+// @ts-ignore: decorator
+@inline function binaryOp(op: i32, a: usize, b: usize, out: usize, rank: i32, meta: usize): void {
+  const rows = startWalk(meta, rank, 0, 0);
+  const len = load<i32>(meta + (<usize>(rank - 1) << 2));
+  const sa = load<i32>(meta + (<usize>(2 * rank - 1) << 2)), sb = load<i32>(meta + (<usize>(3 * rank - 1) << 2));
+  for (let r = 0; r < rows; r++) {
+    binaryRow(op, at(a, offA), sa, at(b, offB), sb, at(out, r * len), len);
+    step(meta, rank);
+  }
+}
+
+/** out = a op b over `shape` (rank ≥ 1, in meta with both stride lists); out is contiguous. */
+export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta: usize): void {
+  switch (op) {
+    case ADD: binaryOp(ADD, a, b, out, rank, meta); break;
+    case SUB: binaryOp(SUB, a, b, out, rank, meta); break;
+    case MUL: binaryOp(MUL, a, b, out, rank, meta); break;
+    case DIV: binaryOp(DIV, a, b, out, rank, meta); break;
+    case MAX: binaryOp(MAX, a, b, out, rank, meta); break;
+    case MIN: binaryOp(MIN, a, b, out, rank, meta); break;
+    case POW: binaryOp(POW, a, b, out, rank, meta); break;
+    case EQ: binaryOp(EQ, a, b, out, rank, meta); break;
+    case NE: binaryOp(NE, a, b, out, rank, meta); break;
+    case LT: binaryOp(LT, a, b, out, rank, meta); break;
+    case LE: binaryOp(LE, a, b, out, rank, meta); break;
+    case GT: binaryOp(GT, a, b, out, rank, meta); break;
+    case GE: binaryOp(GE, a, b, out, rank, meta); break;
+  }
+}
+
+// ---- layout (dtype-agnostic 32-bit moves) ---------------------------------------------------------
+
+/** out (contiguous) = x[offset + Σ idx·stride] over the shape in meta (stridesB unused). */
+export function strided(x: usize, out: usize, rank: i32, meta: usize, offset: i32): void {
+  const rows = startWalk(meta, rank, offset, 0);
+  const len = load<i32>(meta + (<usize>(rank - 1) << 2));
+  const s = load<i32>(meta + (<usize>(2 * rank - 1) << 2));
+  for (let r = 0; r < rows; r++) {
+    const src = at(x, offA), dst = at(out, r * len);
+    if (s == 1) memory.copy(dst, src, <usize>len << 2);
+    else if (s == 0) {
+      const v = load<u32>(src);
+      for (let i = 0; i < len; i++) store<u32>(at(dst, i), v);
+    } else {
+      for (let i = 0; i < len; i++) store<u32>(at(dst, i), load<u32>(at(src, i * s)));
+    }
+    step(meta, rank);
+  }
+}
+
+/** In place: dst[offset + Σ idx·stride] = src[i], in row-major order (later writes win). */
+export function writeStrided(src: usize, dst: usize, rank: i32, meta: usize, offset: i32): void {
+  const rows = startWalk(meta, rank, offset, 0);
+  const len = load<i32>(meta + (<usize>(rank - 1) << 2));
+  const s = load<i32>(meta + (<usize>(2 * rank - 1) << 2));
+  for (let r = 0; r < rows; r++) {
+    const from = at(src, r * len), to = at(dst, offA);
+    if (s == 1) memory.copy(to, from, <usize>len << 2);
+    else for (let i = 0; i < len; i++) store<u32>(at(to, i * s), load<u32>(at(from, i)));
+    step(meta, rank);
+  }
+}
+
+/** out[i] = cond[i] != 0 ? a[i] : b[i]; cond is f32 (condF32) or i32, a/b any 32-bit type. */
+export function where(cond: usize, condF32: bool, a: usize, b: usize, out: usize, n: i32): void {
+  let i = 0;
+  const zero = i32x4.splat(0);
+  for (; i + 4 <= n; i += 4) {
+    const c = v128.load(at(cond, i));
+    const mask = condF32 ? f32x4.ne(c, zero) : i32x4.ne(c, zero);
+    v128.store(at(out, i), v128.bitselect(v128.load(at(a, i)), v128.load(at(b, i)), mask));
+  }
+  for (; i < n; i++) {
+    const t = condF32 ? load<f32>(at(cond, i)) != 0 : load<i32>(at(cond, i)) != 0;
+    store<u32>(at(out, i), t ? load<u32>(at(a, i)) : load<u32>(at(b, i)));
+  }
+}
+
+/** f32 → i32 truncating toward zero (NaN → 0, saturating out of range), or i32 → f32 (round to nearest). */
+export function cast(x: usize, out: usize, n: i32, toI32: bool): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    v128.store(at(out, i), toI32 ? i32x4.trunc_sat_f32x4_s(v) : f32x4.convert_i32x4_s(v));
+  }
+  for (; i < n; i++) {
+    if (toI32) store<i32>(at(out, i), <i32>load<f32>(at(x, i))); // i32.trunc_sat_f32_s
+    else store<f32>(at(out, i), <f32>load<i32>(at(x, i)));
+  }
+}

@@ -1,0 +1,10 @@
+// Kernel entry points. The TypeScript side (backends/wasm) owns all memory: it allocates every buffer and
+// scratch area and passes raw byte pointers; nothing here allocates.
+export * from './matmul';
+export * from './elementwise';
+export * from './rows';
+export * from './sparse';
+export * from './optim';
+
+/** First byte after static data: the JS allocator hands out memory from here on. */
+export function heapBase(): usize { return __heap_base; }

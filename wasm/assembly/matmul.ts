@@ -1,0 +1,182 @@
+// Packed, register-blocked SGEMM (Goto/BLIS loop order) over 128-bit SIMD.
+//
+// C[MR×NR] tiles are accumulated in 10 f32x4 registers (5 rows × 2 vectors) from packed panels:
+// A panels hold MR rows interleaved per k (k-major), B panels NR columns per k, so the inner loop is
+// two vector loads, five splat loads and 10 mul+add pairs whatever the transposes were. Each output
+// element is summed over k in increasing order within a KC block and blocks are added in order, so
+// the bits never depend on tiling decisions made at run time.
+//
+// Element (i, p) of A is at a[i·rsA + p·csA], element (p, j) of B at b[p·rsB + j·csB] (strides in elements).
+
+export const MR: i32 = 5;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 120; // multiple of MR; MC×KC×4 bytes of packed A stays in L2
+export const NC: i32 = 2048; // multiple of NR
+
+const TILE = memory.data(MR * NR * 4, 16); // the kernel's output tile
+
+/** Packs an mc×kc block of A into MR-row panels (zero padded): panel q at ap + q·MR·kc floats. */
+function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, ap: usize): void {
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const rows = min(MR, mc - i0);
+    const src = a + (<usize>(i0 * rsA) << 2);
+    let p = 0;
+    if (rows == MR && csA == 1) {
+      // Row-major A: transpose 4×4 blocks of rows 0-3; row 4 goes lane by lane.
+      const ld = <usize>rsA << 2;
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + (<usize>p << 2), d = ap + (<usize>(p * MR) << 2);
+        const r0 = v128.load(s), r1 = v128.load(s + ld), r2 = v128.load(s + 2 * ld), r3 = v128.load(s + 3 * ld);
+        const r4 = v128.load(s + 4 * ld);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store32_lane(d, r4, 0, 16);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 20);
+        v128.store32_lane(d, r4, 1, 36);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 40);
+        v128.store32_lane(d, r4, 2, 56);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 60);
+        v128.store32_lane(d, r4, 3, 76);
+      }
+    } else if (rows == MR && rsA == 1) {
+      // Column-major A (transA): the MR values of one k are contiguous.
+      const ld = <usize>csA << 2;
+      for (; p < kc; p++) {
+        const s = src + <usize>p * ld, d = ap + (<usize>(p * MR) << 2);
+        v128.store(d, v128.load(s));
+        store<f32>(d, load<f32>(s, 16), 16);
+      }
+    }
+    for (; p < kc; p++) { // edges and leftovers
+      for (let r = 0; r < MR; r++) {
+        const v: f32 = r < rows ? load<f32>(src + (<usize>(r * rsA + p * csA) << 2)) : 0;
+        store<f32>(ap + (<usize>(p * MR + r) << 2), v);
+      }
+    }
+    ap += <usize>(MR * kc) << 2;
+  }
+}
+
+/** Packs a kc×nc block of B into NR-column panels (zero padded): panel q at bp + q·NR·kc floats. */
+function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, bp: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const cols = min(NR, nc - j0);
+    const src = b + (<usize>(j0 * csB) << 2);
+    if (cols == NR && csB == 1) {
+      const ld = <usize>rsB << 2;
+      for (let p = 0; p < kc; p++) {
+        const s = src + <usize>p * ld, d = bp + (<usize>(p * NR) << 2);
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+      }
+    } else if (cols == NR && rsB == 1) {
+      // Transposed B: each column is contiguous in k; transpose two 4×4 blocks per 4 k.
+      const ld = <usize>csB << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + (<usize>p << 2), d = bp + (<usize>(p * NR) << 2);
+        for (let h = 0; h < 2; h++) {
+          const q = s + <usize>(4 * h) * ld;
+          const r0 = v128.load(q), r1 = v128.load(q + ld), r2 = v128.load(q + 2 * ld), r3 = v128.load(q + 3 * ld);
+          const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+          const e = d + (<usize>h << 4);
+          v128.store(e, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+          v128.store(e, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
+          v128.store(e, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64);
+          v128.store(e, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
+        }
+      }
+      for (; p < kc; p++) {
+        for (let j = 0; j < NR; j++) {
+          store<f32>(bp + (<usize>(p * NR + j) << 2), load<f32>(src + (<usize>(j * csB + p) << 2)));
+        }
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let j = 0; j < NR; j++) {
+          const v: f32 = j < cols ? load<f32>(src + (<usize>(p * rsB + j * csB) << 2)) : 0;
+          store<f32>(bp + (<usize>(p * NR + j) << 2), v);
+        }
+      }
+    }
+    bp += <usize>(NR * kc) << 2;
+  }
+}
+
+/**
+ * TILE[MR×NR] = packed A panel · packed B panel. The kernel only ever stores its accumulators to the
+ * fixed TILE: any data-dependent epilogue in here makes V8 spill accumulators and halves the speed.
+ * Exported only so that Binaryen keeps it out of line (V8 then tiers it up within the first call).
+ */
+export function mmKernel(ap: usize, bp: usize, kc: i32): void {
+  // 5×8: 10 accumulators + 2 B vectors + 1 splat fit the 15 XMM registers V8 allocates (6×8 spills).
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    ap += MR * 4; bp += NR * 4;
+  }
+  const t = TILE;
+  v128.store(t, c00); v128.store(t, c01, 16); v128.store(t, c10, 32); v128.store(t, c11, 48);
+  v128.store(t, c20, 64); v128.store(t, c21, 80); v128.store(t, c30, 96); v128.store(t, c31, 112);
+  v128.store(t, c40, 128); v128.store(t, c41, 144);
+}
+
+/** Stores (or adds, for later KC blocks) the valid rows×cols corner of TILE into C. */
+function flush(c: usize, n: i32, rows: i32, cols: i32, add: bool): void {
+  const ldc = <usize>n << 2;
+  for (let r = 0; r < rows; r++) {
+    const d = c + <usize>r * ldc, s = TILE + (<usize>(r * NR) << 2);
+    if (cols == NR) {
+      v128.store(d, add ? f32x4.add(v128.load(d), v128.load(s)) : v128.load(s));
+      v128.store(d, add ? f32x4.add(v128.load(d, 16), v128.load(s, 16)) : v128.load(s, 16), 16);
+    } else {
+      for (let j = 0; j < cols; j++) {
+        const v = load<f32>(s + (<usize>j << 2));
+        store<f32>(d + (<usize>j << 2), add ? load<f32>(d + (<usize>j << 2)) + v : v);
+      }
+    }
+  }
+}
+
+/**
+ * C[b] (batch × m × n, contiguous) = op(A[b]) · op(B[b]); A[b] starts aBS elements after A[b-1], B likewise.
+ * ap / bp: scratch of MC·KC and KC·NC floats. Requires k ≥ 1.
+ */
+export function matmul(a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
+  rsA: i32, csA: i32, rsB: i32, csB: i32, aBS: i32, bBS: i32, ap: usize, bp: usize): void {
+  for (let bi = 0; bi < batch; bi++) {
+    const A = a + (<usize>(bi * aBS) << 2), B = b + (<usize>(bi * bBS) << 2);
+    const C = c + (<usize>(bi * m * n) << 2);
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = min(NC, n - jc);
+      for (let pc = 0; pc < k; pc += KC) {
+        const kc = min(KC, k - pc);
+        packB(B + (<usize>(pc * rsB + jc * csB) << 2), rsB, csB, kc, nc, bp);
+        for (let ic = 0; ic < m; ic += MC) {
+          const mc = min(MC, m - ic);
+          packA(A + (<usize>(ic * rsA + pc * csA) << 2), rsA, csA, mc, kc, ap);
+          for (let jr = 0; jr < nc; jr += NR) {
+            for (let ir = 0; ir < mc; ir += MR) {
+              mmKernel(ap + (<usize>(ir * kc) << 2), bp + (<usize>(jr * kc) << 2), kc);
+              flush(C + (<usize>((ic + ir) * n + jc + jr) << 2), n, min(MR, mc - ir), min(NR, nc - jr), pc > 0);
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,228 @@
+// Reductions and row kernels. Sums accumulate in f64 in a fixed order (lane-wise, then lanes in order,
+// then the tail), so results are deterministic and within an ulp or two of a double reference.
+
+const SUM = 0, MAX = 1, MIN = 2;
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+// @ts-ignore: decorator
+@inline function at64(p: usize, i: i32): usize { return p + (<usize>i << 3); }
+// @ts-ignore: decorator
+@inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
+// @ts-ignore: decorator
+@inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3)); }
+
+/** Σ x[i] over a contiguous run, in f64. */
+function sumRow(x: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = s0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    s0 = f64x2.add(s0, lo64(v)); s1 = f64x2.add(s1, hi64(v));
+  }
+  const s = f64x2.add(s0, s1);
+  let r = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  for (; i < n; i++) r += load<f32>(at(x, i));
+  return r;
+}
+
+/** max (or min) of a contiguous run; NaN if any element is NaN; −Inf (+Inf) when empty. */
+function extremeRow(x: usize, n: i32, isMax: bool): f32 {
+  let acc = f32x4.splat(isMax ? -Infinity : Infinity);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    acc = isMax ? f32x4.max(acc, v) : f32x4.min(acc, v);
+  }
+  let r = isMax
+    ? max(max(f32x4.extract_lane(acc, 0), f32x4.extract_lane(acc, 1)), max(f32x4.extract_lane(acc, 2), f32x4.extract_lane(acc, 3)))
+    : min(min(f32x4.extract_lane(acc, 0), f32x4.extract_lane(acc, 1)), min(f32x4.extract_lane(acc, 2), f32x4.extract_lane(acc, 3)));
+  for (; i < n; i++) r = isMax ? max(r, load<f32>(at(x, i))) : min(r, load<f32>(at(x, i)));
+  return r;
+}
+
+/** out[o, j] = op over i of x[o, i, j]; acc: scratch of `inner` f64 (sums only). */
+export function reduce(op: i32, x: usize, out: usize, outer: i32, n: i32, inner: i32, acc: usize): void {
+  for (let o = 0; o < outer; o++) {
+    const xo = at(x, o * n * inner), oo = at(out, o * inner);
+    if (inner == 1) {
+      store<f32>(oo, op == SUM ? <f32>sumRow(xo, n) : extremeRow(xo, n, op == MAX));
+      continue;
+    }
+    if (op == SUM) {
+      memory.fill(acc, 0, <usize>inner << 3);
+      for (let i = 0; i < n; i++) {
+        const row = at(xo, i * inner);
+        let j = 0;
+        for (; j + 4 <= inner; j += 4) {
+          const v = v128.load(at(row, j));
+          v128.store(at64(acc, j), f64x2.add(v128.load(at64(acc, j)), lo64(v)));
+          v128.store(at64(acc, j + 2), f64x2.add(v128.load(at64(acc, j + 2)), hi64(v)));
+        }
+        for (; j < inner; j++) store<f64>(at64(acc, j), load<f64>(at64(acc, j)) + load<f32>(at(row, j)));
+      }
+      for (let j = 0; j < inner; j++) store<f32>(at(oo, j), <f32>load<f64>(at64(acc, j)));
+    } else {
+      const isMax = op == MAX, init = f32x4.splat(isMax ? -Infinity : Infinity);
+      let j = 0;
+      for (; j + 4 <= inner; j += 4) v128.store(at(oo, j), init);
+      for (; j < inner; j++) store<f32>(at(oo, j), isMax ? -Infinity : Infinity);
+      for (let i = 0; i < n; i++) {
+        const row = at(xo, i * inner);
+        j = 0;
+        for (; j + 4 <= inner; j += 4) {
+          const a = v128.load(at(oo, j)), v = v128.load(at(row, j));
+          v128.store(at(oo, j), isMax ? f32x4.max(a, v) : f32x4.min(a, v));
+        }
+        for (; j < inner; j++) {
+          const a = load<f32>(at(oo, j)), v = load<f32>(at(row, j));
+          store<f32>(at(oo, j), isMax ? max(a, v) : min(a, v));
+        }
+      }
+    }
+  }
+}
+
+/** Row-wise softmax, stable: exp(x − max) / Σ, exponentials and sum in f64. */
+export function softmax(x: usize, out: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * n), yr = at(out, r * n);
+    const m = <f64>extremeRow(xr, n, true);
+    let s = 0.0;
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp(<f64>load<f32>(at(xr, i)) - m);
+      store<f32>(at(yr, i), <f32>e);
+      s += e;
+    }
+    const inv = 1 / s;
+    for (let i = 0; i < n; i++) store<f32>(at(yr, i), <f32>(<f64>load<f32>(at(yr, i)) * inv));
+  }
+}
+
+/** Row-wise log Σ exp; an infinite or NaN max is returned as is (all −Inf gives −Inf, not NaN). */
+export function logSumExp(x: usize, out: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * n);
+    const m = <f64>extremeRow(xr, n, true);
+    if (!isFinite(m)) { store<f32>(at(out, r), <f32>m); continue; }
+    let s = 0.0;
+    for (let i = 0; i < n; i++) s += Math.exp(<f64>load<f32>(at(xr, i)) - m);
+    store<f32>(at(out, r), <f32>(m + Math.log(s)));
+  }
+}
+
+/** y = (x − mean)·rstd·gamma + beta per row, biased variance, stats in f64 (two passes). */
+export function layerNorm(x: usize, gamma: usize, beta: usize, y: usize, mean: usize, rstd: usize,
+  rows: i32, d: i32, eps: f64): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * d), yr = at(y, r * d);
+    const mu = sumRow(xr, d) / d;
+    let v = 0.0;
+    for (let j = 0; j < d; j++) { const c = <f64>load<f32>(at(xr, j)) - mu; v += c * c; }
+    const rs = 1 / Math.sqrt(v / d + eps);
+    for (let j = 0; j < d; j++) {
+      const h = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+      store<f32>(at(yr, j), <f32>(h * <f64>load<f32>(at(gamma, j)) + <f64>load<f32>(at(beta, j))));
+    }
+    store<f32>(at(mean, r), <f32>mu);
+    store<f32>(at(rstd, r), <f32>rs);
+  }
+}
+
+/**
+ * dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma, x̂ = (x − mean)·rstd; dgamma = Σ_rows dy·x̂,
+ * dbeta = Σ_rows dy (rows in order). acc: scratch of 2·d f64.
+ */
+export function layerNormGrad(dy: usize, x: usize, gamma: usize, mean: usize, rstd: usize,
+  dx: usize, dgamma: usize, dbeta: usize, rows: i32, d: i32, acc: usize): void {
+  const ag = acc, ab = at64(acc, d);
+  memory.fill(acc, 0, <usize>(2 * d) << 3);
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * d), gr = at(dy, r * d), dr = at(dx, r * d);
+    const mu = <f64>load<f32>(at(mean, r)), rs = <f64>load<f32>(at(rstd, r));
+    let s1 = 0.0, s2 = 0.0;
+    for (let j = 0; j < d; j++) {
+      const h = (<f64>load<f32>(at(xr, j)) - mu) * rs, g = <f64>load<f32>(at(gr, j));
+      const gg = g * <f64>load<f32>(at(gamma, j));
+      s1 += gg; s2 += gg * h;
+      store<f64>(at64(ag, j), load<f64>(at64(ag, j)) + g * h);
+      store<f64>(at64(ab, j), load<f64>(at64(ab, j)) + g);
+    }
+    s1 /= d; s2 /= d;
+    for (let j = 0; j < d; j++) {
+      const h = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+      const gg = <f64>load<f32>(at(gr, j)) * <f64>load<f32>(at(gamma, j));
+      store<f32>(at(dr, j), <f32>(rs * (gg - s1 - h * s2)));
+    }
+  }
+  for (let j = 0; j < d; j++) {
+    store<f32>(at(dgamma, j), <f32>load<f64>(at64(ag, j)));
+    store<f32>(at(dbeta, j), <f32>load<f64>(at64(ab, j)));
+  }
+}
+
+// ---- top-k --------------------------------------------------------------------------------------
+
+/** Whether (a, ia) ranks before (b, ib): larger first, NaN below everything, ties by lower index. */
+// @ts-ignore: decorator
+@inline function before(a: f32, ia: i32, b: f32, ib: i32): bool {
+  if (a != a) return b != b && ia < ib;
+  if (b != b) return true;
+  return a > b || (a == b && ia < ib);
+}
+
+/**
+ * The k best of each row, best first. A heap of the k best so far (worst at the root) gives O(n log k)
+ * for any k; heap: scratch of k i32.
+ */
+export function topk(x: usize, values: usize, indices: usize, rows: i32, n: i32, k: i32, heap: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * n);
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const v = load<f32>(at(xr, i));
+      let pos: i32;
+      if (size < k) { // sift up
+        pos = size++;
+        while (pos > 0) {
+          const parent = (pos - 1) >> 1, ip = load<i32>(at(heap, parent));
+          if (!before(load<f32>(at(xr, ip)), ip, v, i)) break;
+          store<i32>(at(heap, pos), ip);
+          pos = parent;
+        }
+      } else { // replace the root (the worst kept) if v is better, then sift down
+        const i0 = load<i32>(heap);
+        if (k == 0 || !before(v, i, load<f32>(at(xr, i0)), i0)) continue;
+        pos = siftDown(xr, heap, k, v, i);
+      }
+      store<i32>(at(heap, pos), i);
+    }
+    // Pop the worst repeatedly into the output from the back.
+    const vr = at(values, r * k), ir = at(indices, r * k);
+    for (let q = k - 1; q >= 0; q--) {
+      const w = load<i32>(heap);
+      store<f32>(at(vr, q), load<f32>(at(xr, w)));
+      store<i32>(at(ir, q), w);
+      const last = load<i32>(at(heap, q));
+      store<i32>(at(heap, siftDown(xr, heap, q, load<f32>(at(xr, last)), last)), last);
+    }
+  }
+}
+
+/** Finds the slot for (v, i) entering at the root of a heap of `size`, moving worse children up. */
+function siftDown(xr: usize, heap: usize, size: i32, v: f32, i: i32): i32 {
+  let pos = 0;
+  while (true) {
+    let c = 2 * pos + 1;
+    if (c >= size) break;
+    let ic = load<i32>(at(heap, c));
+    if (c + 1 < size) {
+      const i2 = load<i32>(at(heap, c + 1));
+      if (before(load<f32>(at(xr, ic)), ic, load<f32>(at(xr, i2)), i2)) { c++; ic = i2; } // take the worse child
+    }
+    if (!before(v, i, load<f32>(at(xr, ic)), ic)) break;
+    store<i32>(at(heap, pos), ic);
+    pos = c;
+  }
+  return pos;
+}

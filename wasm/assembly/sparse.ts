@@ -1,0 +1,71 @@
+// Indexing kernels: row gathers, ordered scatter-add, CSR × dense, and the index checks that guard them
+// (run before any kernel writes, so a bad index never touches memory outside its buffers).
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+// @ts-ignore: decorator
+@inline function at64(p: usize, i: i32): usize { return p + (<usize>i << 3); }
+
+/** Position of the first idx[i] outside [0, limit), or −1. */
+export function firstBadIndex(idx: usize, n: i32, limit: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    if (<u32>load<i32>(at(idx, i)) >= <u32>limit) return i;
+  }
+  return -1;
+}
+
+/** Position of the first indptr entry breaking 0 ≤ indptr[0] ≤ … ≤ indptr[rows] ≤ nnz, or −1. */
+export function firstBadIndptr(indptr: usize, rows: i32, nnz: i32): i32 {
+  let prev = 0;
+  for (let r = 0; r <= rows; r++) {
+    const v = load<i32>(at(indptr, r));
+    if (v < prev || v > nnz) return r;
+    prev = v;
+  }
+  return -1;
+}
+
+/** out[r] = table[idx[r]], rows of d 32-bit elements. */
+export function gatherRows(table: usize, idx: usize, out: usize, rows: i32, d: i32): void {
+  const bytes = <usize>d << 2;
+  for (let r = 0; r < rows; r++) memory.copy(at(out, r * d), table + <usize>load<i32>(at(idx, r)) * bytes, bytes);
+}
+
+/** out (zeroed by the caller) [idx[r]] += src[r] for r in increasing order, in f32. */
+export function scatterAddRows(src: usize, idx: usize, out: usize, rows: i32, d: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const s = at(src, r * d), o = at(out, load<i32>(at(idx, r)) * d);
+    let j = 0;
+    for (; j + 4 <= d; j += 4) v128.store(at(o, j), f32x4.add(v128.load(at(o, j)), v128.load(at(s, j))));
+    for (; j < d; j++) store<f32>(at(o, j), load<f32>(at(o, j)) + load<f32>(at(s, j)));
+  }
+}
+
+/** out[r] = Σ_j values[j]·dense[indices[j]] over j in [indptr[r], indptr[r+1]), in f64; acc: d f64. */
+export function spmm(indptr: usize, indices: usize, values: usize, dense: usize, out: usize,
+  rows: i32, d: i32, acc: usize): void {
+  for (let r = 0; r < rows; r++) {
+    memory.fill(acc, 0, <usize>d << 3);
+    const end = load<i32>(at(indptr, r + 1));
+    for (let p = load<i32>(at(indptr, r)); p < end; p++) {
+      const w = <f64>load<f32>(at(values, p)), vw = f64x2.splat(w);
+      const row = at(dense, load<i32>(at(indices, p)) * d);
+      let j = 0;
+      for (; j + 4 <= d; j += 4) {
+        const v = v128.load(at(row, j));
+        v128.store(at64(acc, j), f64x2.add(v128.load(at64(acc, j)), f64x2.mul(f64x2.promote_low_f32x4(v), vw)));
+        const h = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+        v128.store(at64(acc, j + 2), f64x2.add(v128.load(at64(acc, j + 2)), f64x2.mul(h, vw)));
+      }
+      for (; j < d; j++) store<f64>(at64(acc, j), load<f64>(at64(acc, j)) + w * <f64>load<f32>(at(row, j)));
+    }
+    const o = at(out, r * d);
+    let j = 0;
+    for (; j + 4 <= d; j += 4) {
+      const lo = f32x4.demote_f64x2_zero(v128.load(at64(acc, j)));
+      const hi = f32x4.demote_f64x2_zero(v128.load(at64(acc, j + 2)));
+      v128.store(at(o, j), v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
+    }
+    for (; j < d; j++) store<f32>(at(o, j), <f32>load<f64>(at64(acc, j)));
+  }
+}
