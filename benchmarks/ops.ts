@@ -182,10 +182,11 @@ interface Adjacency { source: 'office' | 'synthetic'; n: number; indptr: Int32Ar
 
 /** Office's Â = D^-1/2 [[0, R], [Rᵀ, 0]] D^-1/2, or a random bipartite graph of the same size if absent. */
 export function officeAdjacency(trainFile: string | undefined, log: (message: string) => void): Adjacency {
-  const candidates = trainFile ? [resolve(trainFile)] : [
+  // Next to the checkout: relative to the working directory, to benchmarks/ and to dist/benchmarks/.
+  const candidates = trainFile ? [resolve(trainFile)] : [...new Set([
     resolve('../shared/datasets/office/train.txt'),
     ...['../../shared', '../../../shared'].map((up) => fileURLToPath(new URL(`${up}/datasets/office/train.txt`, import.meta.url))),
-  ];
+  ])];
   const file = candidates.find((f) => existsSync(f));
   if (file) {
     const pairs = readFileSync(file, 'utf8').split('\n').flatMap((line) => {
@@ -196,7 +197,7 @@ export function officeAdjacency(trainFile: string | undefined, log: (message: st
     const items = 1 + pairs.reduce((max, [, i]) => Math.max(max, i), -1);
     return { source: 'office', ...normalizedBipartite(users, items, pairs.map(([u, i]) => u * items + i)) };
   }
-  log(`bench ops: ${candidates.join(' or ')} not found; using a synthetic random bipartite graph `
+  log(`bench ops: no ${candidates.join(' or ')}; spmm uses a synthetic random bipartite graph `
     + `(${OFFICE.users} users, ${OFFICE.items} items, ${OFFICE.nnz} non-zeros)`);
   const next = rng(7);
   const edges = new Set<number>();

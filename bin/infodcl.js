@@ -7,14 +7,18 @@ const built = new URL('../dist/ts-api/cli/main.js', import.meta.url);
 const source = new URL('../ts-api/cli/main.ts', import.meta.url);
 const fromSource = process.env.INFODCL_FROM_SOURCE === '1' || !existsSync(built);
 
-if (fromSource) {
-  try {
-    const { register } = await import('tsx/esm/api');
-    register();
-  } catch {
-    console.error('infodcl: dist/ is missing and tsx is not installed: run "npm run build" first');
-    process.exit(1);
+try {
+  if (fromSource) {
+    const tsx = await import('tsx/esm/api').catch(() => {
+      throw new Error('dist/ is missing and tsx is not installed: run "npm run build" first');
+    });
+    tsx.register();
   }
+  const { main } = await import((fromSource ? source : built).href);
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  // Only failures to load the CLI land here; main() reports its own errors.
+  console.error(`infodcl: ${e instanceof Error ? e.message : e}`);
+  if (process.env.INFODCL_DEBUG === '1') console.error(e);
+  process.exitCode = 1;
 }
-const { main } = await import((fromSource ? source : built).href);
-process.exitCode = await main(process.argv.slice(2));

@@ -25,13 +25,10 @@ function cli(...args: string[]): Promise<Run> {
 // Every run starts at once (child processes in parallel, each pays tsx's start-up); tests await theirs.
 const runs = {
   help: cli('--help'),
-  benchHelp: cli('bench', '--help'),
   unknownCommand: cli('frobnicate'),
   unknownFlag: cli('bench', 'ops', '--bogus-flag=3'),
   badBackend: cli('bench', 'ops', '--backend', 'cuda'),
-  badValue: cli('bench', 'ops', '--repeat', 'many'),
-  benchJson: cli('bench', 'ops', '--backend', 'reference', '--quick', '--json', '--repeat', '1', '--threads', '2'),
-  benchSynthetic: cli('bench', 'ops', '--backend=reference', '--quick', '--json', '--repeat=1', '--warmup=0', '--train-file', 'no/such/train.txt'),
+  benchJson: cli('bench', 'ops', '--backend', 'reference', '--quick', '--json', '--repeat', '1', '--warmup', '1', '--threads', '2'),
 };
 
 const noStack = (r: Run) => assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
@@ -42,13 +39,6 @@ test('--help lists the commands and exits 0', async () => {
   assert.match(r.stdout, /Usage: infodcl <command>/);
   assert.match(r.stdout, /^\s+bench\s/m);
   assert.match(r.stdout, /--backend/);
-});
-
-test('command --help shows its flags', async () => {
-  const r = await runs.benchHelp;
-  assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /--repeat <int>/);
-  assert.not.match(r.stdout, /--quick/, 'hidden flags stay hidden');
 });
 
 test('an unknown command is one line on stderr, exit 2', async () => {
@@ -72,12 +62,6 @@ test('a bad backend name is a clear usage error', async () => {
   noStack(r);
 });
 
-test('a bad flag value is a usage error', async () => {
-  const r = await runs.badValue;
-  assert.is(r.code, 2);
-  assert.match(r.stderr, /--repeat expects an integer/);
-});
-
 test('bench ops --json prints only a JSON array of rows', async () => {
   const r = await runs.benchJson;
   assert.is(r.code, 0, r.stderr);
@@ -95,14 +79,6 @@ test('bench ops --json prints only a JSON array of rows', async () => {
   assert.ok(['NN', 'NT', 'TN'].every((v) => variants.includes(v)), `matmul variants ${variants}`);
   assert.ok(rows.some((x: { op: string }) => x.op.startsWith('spmm')));
   assert.match(r.stderr, /single-threaded/);
-});
-
-test('bench ops without the dataset says it uses a synthetic graph', async () => {
-  const r = await runs.benchSynthetic;
-  assert.is(r.code, 0, r.stderr);
-  const spmmRow = JSON.parse(r.stdout).find((x: { op: string }) => x.op.startsWith('spmm'));
-  assert.match(spmmRow.op, /synthetic/);
-  assert.match(r.stderr, /synthetic/);
 });
 
 test.run();

@@ -60,7 +60,7 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S,
       continue;
     }
     const raw = inline ?? argv[++i];
-    if (raw === undefined || (inline === undefined && raw.startsWith('--'))) throw new UsageError(`flag --${name} needs a value`);
+    if (raw === undefined || (inline === undefined && raw.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
     values[key] = flag.type === 'list'
       ? [...(values[key] as string[] ?? []), ...raw.split(',').filter((s) => s !== '')]
       : convert(name, flag, raw);
@@ -75,7 +75,7 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S,
 function parseBoolean(name: string, raw: string): boolean {
   if (/^(true|1|yes)$/i.test(raw)) return true;
   if (/^(false|0|no)$/i.test(raw)) return false;
-  throw new UsageError(`flag --${name} is a boolean, got "${raw}"`);
+  throw new UsageError(`--${name} is a boolean flag, got "${raw}"`);
 }
 
 function convert(name: string, flag: Flag, raw: string): number | string {

@@ -4,6 +4,7 @@
  * Exit codes: 0 success, 1 runtime error, 2 usage error. Errors print as one `infodcl: <message>` line on
  * stderr; INFODCL_DEBUG=1 adds the stack trace.
  */
+import { inspect } from 'node:util';
 import type { Backend } from '../../engine/backend.js';
 import { setBackend } from '../../engine/index.js';
 import { formatFlags, parseFlags, UsageError, type FlagSpec } from './args.js';
@@ -54,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     log(`infodcl: ${message}`);
-    if (process.env.INFODCL_DEBUG === '1' && e instanceof Error && e.stack) log(e.stack);
+    if (process.env.INFODCL_DEBUG === '1') log(inspect(e));   // stack and cause chain
     return e instanceof UsageError ? 2 : 1;
   } finally {
     console.log = restoreConsole;
