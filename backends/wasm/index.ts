@@ -29,11 +29,14 @@ interface Kernels {
   unaryGrad(op: number, x: number, dy: number, out: number, n: number): void;
   affine(x: number, out: number, n: number, alpha: number, beta: number): void;
   binary(op: number, a: number, b: number, out: number, rank: number, meta: number): void;
+  binaryMixed(op: number, a: number, aI32: number, b: number, bI32: number, out: number, outI32: number,
+    rank: number, meta: number): void;
   strided(x: number, out: number, rank: number, meta: number, offset: number): void;
   writeStrided(src: number, dst: number, rank: number, meta: number, offset: number): void;
   where(cond: number, condF32: number, a: number, b: number, out: number, n: number): void;
   cast(x: number, out: number, n: number, toI32: number): void;
   reduce(op: number, x: number, out: number, outer: number, n: number, inner: number, acc: number): void;
+  reduceInt(op: number, x: number, out: number, outer: number, n: number, inner: number): void;
   softmax(x: number, out: number, rows: number, n: number): void;
   logSumExp(x: number, out: number, rows: number, n: number): void;
   layerNorm(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number,
@@ -44,7 +47,7 @@ interface Kernels {
   firstBadIndex(idx: number, n: number, limit: number): number;
   firstBadIndptr(indptr: number, rows: number, nnz: number): number;
   gatherRows(table: number, idx: number, out: number, rows: number, d: number): void;
-  scatterAddRows(src: number, idx: number, out: number, rows: number, d: number): void;
+  scatterAddRows(src: number, idx: number, out: number, rows: number, outRows: number, d: number, acc: number): void;
   spmm(indptr: number, indices: number, values: number, dense: number, out: number,
     rows: number, d: number, acc: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, b1: number, oneMinusB1: number,
@@ -171,41 +174,33 @@ class WasmBackend implements Backend {
 
   // ---- elementwise --------------------------------------------------------------------------
 
-  /** An f32 view of x: x itself, or a converted temporary (i32 inputs) that `done` frees. */
-  private f32In(x: Storage, what: string): { ptr: number; done: () => void } {
-    const p = this.ptr(x, what);
-    if (x.dtype === 'f32') return { ptr: p, done: () => {} };
-    const t = this.cast(x, 'f32') as WasmStorage;
-    return { ptr: t.ptr, done: () => this.free(t) };
-  }
-
   unary(op: UnaryOp, x: Storage): Storage {
     const code = code_(UNARY_CODES, op, 'unary');
-    const xi = this.f32In(x, 'unary input');
+    const p = this.ptr(x, 'unary input', 'f32');
     const out = this.alloc(x.size, 'f32');
-    this.k.unary(code, xi.ptr, out.ptr, x.size);
-    xi.done();
+    this.k.unary(code, p, out.ptr, x.size);
     return out;
   }
 
   unaryGrad(op: UnaryOp, x: Storage, dy: Storage): Storage {
     const code = code_(UNARY_CODES, op, 'unaryGrad');
-    const g = this.ptr(dy, 'unaryGrad dy', 'f32', x.size);
-    const xi = this.f32In(x, 'unaryGrad x');
+    const p = this.ptr(x, 'unaryGrad x', 'f32'), g = this.ptr(dy, 'unaryGrad dy', 'f32', x.size);
     const out = this.alloc(x.size, 'f32');
-    this.k.unaryGrad(code, xi.ptr, g, out.ptr, x.size);
-    xi.done();
+    this.k.unaryGrad(code, p, g, out.ptr, x.size);
     return out;
   }
 
   affine(x: Storage, alpha: number, beta: number): Storage {
-    const xi = this.f32In(x, 'affine input');
+    const p = this.ptr(x, 'affine input', 'f32');
     const out = this.alloc(x.size, 'f32');
-    this.k.affine(xi.ptr, out.ptr, x.size, alpha, beta);
-    xi.done();
+    this.k.affine(p, out.ptr, x.size, alpha, beta);
     return out;
   }
 
+  /**
+   * f32 ⊕ f32 runs the SIMD kernel. Any i32 operand goes through the scalar double-precision kernel,
+   * as the reference: arithmetic on two i32 stays i32 (ToInt32), everything else gives f32.
+   */
   binary(op: BinaryOp, a: Storage, b: Storage, shape: readonly number[],
     aStrides: readonly number[], bStrides: readonly number[]): Storage {
     const code = code_(BINARY_CODES, op, 'binary');
@@ -215,21 +210,26 @@ class WasmBackend implements Backend {
     const total = prod(shape);
     checkSpan('binary a', a.size, shape, aStrides, 0);
     checkSpan('binary b', b.size, shape, bStrides, 0);
-    const ai = this.f32In(a, 'binary a'), bi = this.f32In(b, 'binary b');
-    const out = this.alloc(total, 'f32');
+    const pa = this.ptr(a, 'binary a'), pb = this.ptr(b, 'binary b');
+    const aI32 = a.dtype === 'i32', bI32 = b.dtype === 'i32';
+    const outI32 = aI32 && bI32 && code < BINARY_CODES.eq;
+    const out = this.alloc(total, outI32 ? 'i32' : 'f32');
     if (total > 0) {
       const dims = collapse(shape, [aStrides, bStrides]);
-      const meta = this.meta(dims);
-      this.k.binary(code, ai.ptr, bi.ptr, out.ptr, dims.shape.length, meta);
+      const meta = this.meta(dims), rank = dims.shape.length;
+      if (aI32 || bI32) this.k.binaryMixed(code, pa, +aI32, pb, +bI32, out.ptr, +outI32, rank, meta);
+      else this.k.binary(code, pa, pb, out.ptr, rank, meta);
     }
-    ai.done(); bi.done();
     return out;
   }
 
-  /** Writes [shape | strides… | counters] (i32) to scratch for the strided walkers; returns its pointer. */
-  private meta(dims: { shape: number[]; strides: number[][] }): number {
+  /**
+   * Writes [shape | strides… | counters] (i32) to scratch for the strided walkers; returns its pointer.
+   * `extra` bytes after those 16·rank stay free for the caller.
+   */
+  private meta(dims: { shape: number[]; strides: number[][] }, extra = 0): number {
     const rank = dims.shape.length;
-    const p = this.scratch(16 * rank);
+    const p = this.scratch(16 * rank + extra);
     const v = this.heap.i32, base = p >> 2;
     v.set(dims.shape, base);
     v.set(dims.strides[0], base + rank);
@@ -270,11 +270,19 @@ class WasmBackend implements Backend {
 
   writeStrided(src: Storage, dst: Storage, shape: readonly number[], strides: readonly number[], offset: number): void {
     const total = prod(shape);
-    const ps = this.ptr(src, 'writeStrided src', dst.dtype, total), pd = this.ptr(dst, 'writeStrided dst');
+    let ps = this.ptr(src, 'writeStrided src', dst.dtype, total);
+    const pd = this.ptr(dst, 'writeStrided dst');
     checkSpan('writeStrided dst', dst.size, shape, strides, offset);
     if (total === 0) return;
     const dims = collapse(shape, [strides]);
-    this.k.writeStrided(ps, pd, dims.shape.length, this.meta(dims), offset);
+    const alias = src === dst; // then read from a copy, placed in scratch after the walker's metadata
+    const meta = this.meta(dims, alias ? total * 4 : 0);
+    if (alias) {
+      const copy = meta + 16 * dims.shape.length;
+      this.heap.u8.copyWithin(copy, ps, ps + total * 4);
+      ps = copy;
+    }
+    this.k.writeStrided(ps, pd, dims.shape.length, meta, offset);
   }
 
   // ---- linear algebra -----------------------------------------------------------------------
@@ -325,9 +333,11 @@ class WasmBackend implements Backend {
 
   reduce(op: ReduceOp, x: Storage, outer: number, n: number, inner: number): Storage {
     const code = code_(REDUCE_CODES, op, 'reduce');
-    const p = this.ptr(x, 'reduce input', 'f32', outer * n * inner);
-    const out = this.alloc(outer * inner, 'f32');
-    if (outer * inner > 0) this.k.reduce(code, p, out.ptr, outer, n, inner, this.scratch(inner * 8));
+    const p = this.ptr(x, 'reduce input', undefined, outer * n * inner);
+    const out = this.alloc(outer * inner, x.dtype); // i32 in, i32 out (as the reference)
+    if (outer * inner === 0) return out;
+    if (x.dtype === 'i32') this.k.reduceInt(code, p, out.ptr, outer, n, inner);
+    else this.k.reduce(code, p, out.ptr, outer, n, inner, this.scratch(inner * 8));
     return out;
   }
 
@@ -395,8 +405,8 @@ class WasmBackend implements Backend {
     const pi = this.ptr(idx, 'scatterAddRows idx', 'i32');
     const ps = this.ptr(src, 'scatterAddRows src', 'f32', idx.size * d);
     this.checkIndices('scatterAddRows', pi, idx.size, outRows);
-    const out = this.zeros(outRows * d, 'f32') as WasmStorage;
-    this.k.scatterAddRows(ps, pi, out.ptr, idx.size, d);
+    const out = this.alloc(outRows * d, 'f32');
+    this.k.scatterAddRows(ps, pi, out.ptr, idx.size, outRows, d, this.scratch(outRows * d * 8));
     return out;
   }
 

@@ -132,12 +132,16 @@ test('unary: special values', () => {
   const x = be.upload(new Float32Array([0, -0, NaN, Infinity, -Infinity, 1e-30, -100, 100]));
   const get = (op: UnaryOp) => { const y = be.unary(op, x); const r = Array.from(read(y)); be.free(y); return r; };
   assert.equal(get('relu').slice(2, 5), [NaN, Infinity, 0]);
-  assert.equal(get('sign'), [0, -0, NaN, 1, -1, 1, -1, 1]);
+  assert.equal(get('sign').map((v) => Object.is(v, -0) ? 'neg0' : v), [0, 0, NaN, 1, -1, 1, -1, 1]); // torch: sign(±0) = +0
   assert.equal(get('sigmoid').slice(3, 5), [1, 0]);
   assert.equal(get('softplus').slice(3, 8), [Infinity, 0, Math.fround(Math.log1p(1)), Math.fround(Math.exp(-100)), 100]);
   assert.equal(get('erf').slice(3, 5), [1, -1]);
   assert.equal(get('gelu').slice(3, 5).concat(get('gelu').slice(6)), [Infinity, NaN, -0, 100]); // -Inf·0 like x·Φ(x)
-  be.free(x);
+  const dy = be.upload(new Float32Array([1, 1, 1, 1, 1, Infinity, 1, 1]));
+  const grad = (op: UnaryOp) => { const g = be.unaryGrad(op, x, dy); const r = Array.from(read(g)); be.free(g); return r; };
+  assert.equal(grad('relu').slice(2, 6), [NaN, 1, 0, Infinity]); // f'(x)·dy: NaN propagates
+  assert.equal(grad('sign').slice(5, 6), [NaN]); // 0·Inf
+  be.free(x); be.free(dy);
 });
 
 test('erf / gelu: float32-accurate on a fine grid', () => {
@@ -229,6 +233,23 @@ test('binary: NaN, signed zero and pow special cases follow JavaScript', () => {
   be.free(a); be.free(b);
 });
 
+test('binary and reduce on i32 follow the reference (ToInt32, comparisons in f32)', () => {
+  const a = be.upload(Int32Array.from([7, -7, 2147483647, 5, 3, 0])), b = be.upload(Int32Array.from([2, 2, 1, 0, 3, -4]));
+  const f = be.upload(new Float32Array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]));
+  const run = (op: BinaryOp, x: Storage, y: Storage) => { const r = be.binary(op, x, y, [6], [1], [1]); const v = [r.dtype, ...read(r)]; be.free(r); return v; };
+  assert.equal(run('add', a, b), ['i32', 9, -5, -2147483648, 5, 6, -4]);
+  assert.equal(run('div', a, b), ['i32', 3, -3, 2147483647, 0, 1, 0]); // truncates; x/0 → ±Inf → 0
+  assert.equal(run('mul', a, b), ['i32', 14, -14, 2147483647, 0, 9, 0]);
+  assert.equal(run('lt', a, b), ['f32', 0, 1, 0, 0, 0, 0]);
+  assert.equal(run('add', a, f), ['f32', 7.5, -6.5, Math.fround(2147483647.5), 5.5, 3.5, 0.5]);
+  const r = be.binary('sub', a, b, [2, 3], [3, 1], [0, 1]); // broadcast rows
+  assert.equal(Array.from(read(r)), [5, -9, 2147483646, 3, 1, -1]);
+  const s = be.reduce('sum', a, 1, 6, 1), m = be.reduce('max', b, 2, 3, 1), e = be.reduce('min', a, 2, 0, 3);
+  assert.is(s.dtype, 'i32');
+  assert.equal([...read(s), ...read(m), ...read(e)], [(7 - 7 + 2147483647 + 5 + 3) | 0, 2, 3, 0, 0, 0, 0, 0, 0]);
+  for (const t of [a, b, f, r, s, m, e]) be.free(t);
+});
+
 test('where and cast', () => {
   for (const n of SIZES) {
     const a = randn(n), b = randn(n), cf = Float32Array.from({ length: n }, (_, i) => [0, 1, -0, NaN, 2][i % 5]);
@@ -244,9 +265,9 @@ test('where and cast', () => {
     assert.equal(Array.from(read(back)), Array.from(x, Math.trunc).map((v) => v + 0));
     for (const s of [as, bs, cfs, cis, w1, w2, xs, toI, back]) be.free(s);
   }
-  const nan = be.upload(new Float32Array([NaN, -0.9, 2.9e9]));
+  const nan = be.upload(new Float32Array([NaN, -0.9, 2.9e9, 1, 2, 3, 4, 5]));
   const ci = be.cast(nan, 'i32');
-  assert.equal(Array.from(read(ci)), [0, 0, 2147483647]);
+  assert.equal(Array.from(read(ci)), [0, 0, 2.9e9 | 0, 1, 2, 3, 4, 5]); // ToInt32: NaN → 0, wraps
   be.free(nan); be.free(ci);
 });
 
@@ -277,6 +298,11 @@ test('strided and writeStrided', () => {
   be.writeStrided(ss, dst, [12], [1], 88);
   close(read(dst).subarray(88), src, 'writeStrided contiguous', 0);
   throwsWith(() => be.writeStrided(ss, dst, [12], [1], 89), /outside/, 'writeStrided bounds');
+  // src aliasing dst: the reversal must read the original values
+  const al = be.upload(Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]));
+  be.writeStrided(al, al, [8], [-1], 7);
+  assert.equal(Array.from(read(al)), [7, 6, 5, 4, 3, 2, 1, 0]);
+  be.free(al);
   const i32 = be.upload(Int32Array.from([1, 2, 3, 4, 5, 6]));
   const ti = be.strided(i32, [3, 2], [1, 3], 0);
   assert.is(ti.dtype, 'i32');
@@ -457,9 +483,9 @@ test('gatherRows / scatterAddRows / spmm, with index errors', () => {
     close(read(g), Array.from(idx).flatMap((i) => Array.from(table.subarray(i * d, (i + 1) * d))), `gather d=${d}`, 0);
     const src = randn(idx.length * d), ss = be.upload(src);
     const sc = be.scatterAddRows(ss, is, rowsT, d);
-    const want = new Float32Array(rowsT * d);
-    idx.forEach((i, r) => { for (let j = 0; j < d; j++) want[i * d + j] += src[r * d + j]; }); // f32, in order of r
-    close(read(sc), want, `scatterAdd d=${d}`, 0);
+    const want = new Float64Array(rowsT * d); // double accumulation, rounded once
+    idx.forEach((i, r) => { for (let j = 0; j < d; j++) want[i * d + j] += src[r * d + j]; });
+    close(read(sc), Float32Array.from(want), `scatterAdd d=${d}`, 0);
     for (const s of [ts, is, g, ss, sc]) be.free(s);
   }
   const t = be.upload(randn(12)), bad = be.upload(Int32Array.from([0, 2, 4, 1]));

@@ -1,6 +1,6 @@
 // Elementwise kernels. Cheap ops run as f32x4; transcendentals go through f64 scalars (see math.ts).
 // Op codes are mirrored by name in backends/wasm/index.ts (UNARY_CODES / BINARY_CODES).
-import { erf64, erfcPos, normalCdf, powJS, sign64 } from './math';
+import { erf64, normalCdf, powJS, sigmoid64, sign64, toInt32 } from './math';
 
 const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, ABS = 4, SIGN = 5, SIGMOID = 6, TANH = 7, RELU = 8, GELU = 9,
   ERF = 10, SILU = 11, SOFTPLUS = 12, SIN = 13, COS = 14, SQUARE = 15, RECIPROCAL = 16;
@@ -9,6 +9,7 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5, POW = 6, EQ = 7, NE 
 
 const INV_SQRT_2PI: f64 = 0.3989422804014327;
 const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
+const SOFTPLUS_THRESHOLD: f64 = 20; // torch: softplus(x) = x above it
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -23,13 +24,13 @@ function unary64(op: i32, x: f64): f64 {
     case SQRT: return Math.sqrt(x);
     case ABS: return Math.abs(x);
     case SIGN: return sign64(x);
-    case SIGMOID: return 1 / (1 + Math.exp(-x));
+    case SIGMOID: return sigmoid64(x);
     case TANH: return Math.tanh(x);
     case RELU: return max(x, 0);
     case GELU: return x * normalCdf(x);
     case ERF: return erf64(x);
-    case SILU: return x / (1 + Math.exp(-x));
-    case SOFTPLUS: return max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))); // stable log(1 + e^x)
+    case SILU: return x * sigmoid64(x);
+    case SOFTPLUS: return x > SOFTPLUS_THRESHOLD ? x : Math.log1p(Math.exp(x));
     case SIN: return Math.sin(x);
     case COS: return Math.cos(x);
     case SQUARE: return x * x;
@@ -38,30 +39,29 @@ function unary64(op: i32, x: f64): f64 {
   return NaN;
 }
 
-/** f'(x) · dy. */
-function unaryGrad64(op: i32, x: f64, dy: f64): f64 {
+/** f'(x), as the factor of dy (so that 0·Inf and NaN·0 come out as the reference's f'(x)·dy). */
+function derivative64(op: i32, x: f64): f64 {
   switch (op) {
-    case NEG: return -dy;
-    case EXP: return Math.exp(x) * dy;
-    case LOG: return dy / x;
-    case SQRT: return dy / (2 * Math.sqrt(x));
-    case ABS: return sign64(x) * dy;
+    case NEG: return -1;
+    case EXP: return Math.exp(x);
+    case LOG: return 1 / x;
+    case SQRT: return 0.5 / Math.sqrt(x);
+    case ABS: return sign64(x);
     case SIGN: return 0;
-    case SIGMOID: { const s = 1 / (1 + Math.exp(-x)); return s * (1 - s) * dy; }
-    case TANH: { const t = Math.tanh(x); return (1 - t * t) * dy; }
-    case RELU: return x > 0 ? dy : 0;
-    case GELU: return (normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x)) * dy;
-    case ERF: return TWO_OVER_SQRT_PI * Math.exp(-x * x) * dy;
-    case SILU: { const s = 1 / (1 + Math.exp(-x)); return s * (1 + x * (1 - s)) * dy; }
-    case SOFTPLUS: return dy / (1 + Math.exp(-x));
-    case SIN: return Math.cos(x) * dy;
-    case COS: return -Math.sin(x) * dy;
-    case SQUARE: return 2 * x * dy;
-    case RECIPROCAL: return -dy / (x * x);
+    case SIGMOID: { const s = sigmoid64(x); return s * (1 - s); }
+    case TANH: { const t = Math.tanh(x); return 1 - t * t; }
+    case RELU: return x > 0 ? 1 : x != x ? x : 0;
+    case GELU: return normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+    case ERF: return TWO_OVER_SQRT_PI * Math.exp(-x * x);
+    case SILU: { const s = sigmoid64(x); return s * (1 + x * (1 - s)); }
+    case SOFTPLUS: return x > SOFTPLUS_THRESHOLD ? 1 : sigmoid64(x);
+    case SIN: return Math.cos(x);
+    case COS: return -Math.sin(x);
+    case SQUARE: return 2 * x;
+    case RECIPROCAL: return -1 / (x * x);
   }
   return NaN;
 }
-
 /** SIMD forms of the ops whose f32 result equals the rounded f64 one; returns false for the others. */
 // @ts-ignore: decorator
 @inline function unaryVec(op: i32, x: usize, out: usize, n: i32): i32 {
@@ -77,9 +77,9 @@ function unaryGrad64(op: i32, x: f64, dy: f64): f64 {
       case RELU: r = f32x4.max(v, zero); break;
       case SQUARE: r = f32x4.mul(v, v); break;
       case RECIPROCAL: r = f32x4.div(one, v); break;
-      case SIGN: // ±1 where x ≷ 0, else x itself (±0, NaN)
-        r = v128.bitselect(one, v, f32x4.gt(v, zero));
-        r = v128.bitselect(f32x4.neg(one), r, f32x4.lt(v, zero));
+      case SIGN: // ±1 where x ≷ 0, +0 for ±0, NaN kept
+        r = v128.or(v128.and(one, f32x4.gt(v, zero)), v128.and(f32x4.neg(one), f32x4.lt(v, zero)));
+        r = v128.bitselect(v, r, f32x4.ne(v, v));
         break;
       default: return i;
     }
@@ -104,16 +104,17 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
 
 export function unaryGrad(op: i32, x: usize, dy: usize, out: usize, n: i32): void {
   let i = 0;
-  if (op == RELU || op == NEG || op == SIGN) {
-    const zero = f32x4.splat(0);
+  if (op == RELU || op == NEG || op == SIGN) { // f'(x) ∈ {0, ±1, NaN}: the f32 product is exact
+    const zero = f32x4.splat(0), one = f32x4.splat(1);
     for (; i + 4 <= n; i += 4) {
-      const v = v128.load(at(x, i)), g = v128.load(at(dy, i));
-      const r = op == RELU ? v128.and(g, f32x4.gt(v, zero)) : op == NEG ? f32x4.neg(g) : zero;
-      v128.store(at(out, i), r);
+      const v = v128.load(at(x, i));
+      const d = op == RELU ? v128.bitselect(v, v128.and(one, f32x4.gt(v, zero)), f32x4.ne(v, v))
+        : op == NEG ? f32x4.neg(one) : zero;
+      v128.store(at(out, i), f32x4.mul(d, v128.load(at(dy, i))));
     }
   }
   for (; i < n; i++) {
-    store<f32>(at(out, i), <f32>unaryGrad64(op, load<f32>(at(x, i)), load<f32>(at(dy, i))));
+    store<f32>(at(out, i), <f32>(derivative64(op, load<f32>(at(x, i))) * <f64>load<f32>(at(dy, i))));
   }
 }
 
@@ -147,6 +148,26 @@ function binary32(op: i32, a: f32, b: f32): f32 {
     case LE: return <f32>(a <= b);
     case GT: return <f32>(a > b);
     case GE: return <f32>(a >= b);
+  }
+  return NaN;
+}
+
+/** The op on doubles, as the reference computes it (comparisons give 1 / 0). */
+function binary64(op: i32, a: f64, b: f64): f64 {
+  switch (op) {
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case DIV: return a / b;
+    case MAX: return max(a, b);
+    case MIN: return min(a, b);
+    case POW: return powJS(a, b);
+    case EQ: return <f64>(a == b);
+    case NE: return <f64>(a != b);
+    case LT: return <f64>(a < b);
+    case LE: return <f64>(a <= b);
+    case GT: return <f64>(a > b);
+    case GE: return <f64>(a >= b);
   }
   return NaN;
 }
@@ -249,6 +270,27 @@ export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta:
   }
 }
 
+/**
+ * The general form for i32 operands: each of a / b is read as i32 or f32, the op runs on doubles and the
+ * result is stored as f32 (rounded) or i32 (ToInt32, so i32 division truncates). Scalar, walker-driven.
+ */
+export function binaryMixed(op: i32, a: usize, aI32: bool, b: usize, bI32: bool, out: usize, outI32: bool,
+  rank: i32, meta: usize): void {
+  const rows = startWalk(meta, rank, 0, 0);
+  const len = load<i32>(meta + (<usize>(rank - 1) << 2));
+  const sa = load<i32>(meta + (<usize>(2 * rank - 1) << 2)), sb = load<i32>(meta + (<usize>(3 * rank - 1) << 2));
+  for (let r = 0; r < rows; r++) {
+    const pa = at(a, offA), pb = at(b, offB), po = at(out, r * len);
+    for (let i = 0; i < len; i++) {
+      const x = aI32 ? <f64>load<i32>(at(pa, i * sa)) : <f64>load<f32>(at(pa, i * sa));
+      const y = bI32 ? <f64>load<i32>(at(pb, i * sb)) : <f64>load<f32>(at(pb, i * sb));
+      const v = binary64(op, x, y);
+      if (outI32) store<i32>(at(po, i), toInt32(v)); else store<f32>(at(po, i), <f32>v);
+    }
+    step(meta, rank);
+  }
+}
+
 // ---- layout (dtype-agnostic 32-bit moves) ---------------------------------------------------------
 
 /** out (contiguous) = x[offset + Σ idx·stride] over the shape in meta (stridesB unused). */
@@ -297,15 +339,18 @@ export function where(cond: usize, condF32: bool, a: usize, b: usize, out: usize
   }
 }
 
-/** f32 → i32 truncating toward zero (NaN → 0, saturating out of range), or i32 → f32 (round to nearest). */
+/** f32 → i32 as ToInt32 (truncate toward zero, NaN → 0, out of range wraps), or i32 → f32 (nearest). */
 export function cast(x: usize, out: usize, n: i32, toI32: bool): void {
   let i = 0;
+  const limit = f32x4.splat(2147483648.0);
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(at(x, i));
-    v128.store(at(out, i), toI32 ? i32x4.trunc_sat_f32x4_s(v) : f32x4.convert_i32x4_s(v));
+    if (!toI32) v128.store(at(out, i), f32x4.convert_i32x4_s(v));
+    else if (!v128.any_true(f32x4.ge(f32x4.abs(v), limit))) v128.store(at(out, i), i32x4.trunc_sat_f32x4_s(v));
+    else break; // out-of-range lanes: the scalar loop wraps them
   }
   for (; i < n; i++) {
-    if (toI32) store<i32>(at(out, i), <i32>load<f32>(at(x, i))); // i32.trunc_sat_f32_s
+    if (toI32) store<i32>(at(out, i), toInt32(load<f32>(at(x, i))));
     else store<f32>(at(out, i), <f32>load<i32>(at(x, i)));
   }
 }

@@ -52,9 +52,41 @@ export function normalCdf(x: f64): f64 {
   return x >= 0 ? 1 - 0.5 * erfcPos(z) : 0.5 * erfcPos(-z);
 }
 
+/** (0 < x) − (x < 0) as torch: sign(±0) = +0, NaN stays NaN. */
 // @ts-ignore: decorator
 @inline export function sign64(x: f64): f64 {
-  return x > 0 ? 1 : x < 0 ? -1 : x; // Math.sign: keeps ±0 and NaN
+  return x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : x;
+}
+
+/** 1 / (1 + e^−x) without overflow on either side. */
+export function sigmoid64(x: f64): f64 {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** JavaScript's ToInt32 (what storing into an Int32Array does): truncate, wrap modulo 2³², NaN/±Inf → 0. */
+export function toInt32(x: f64): i32 {
+  if (!isFinite(x)) return 0;
+  // trunc_sat to i64 then wrap; beyond 2⁶³ reduce exactly with fmod first.
+  return <i32><i64>(Math.abs(x) < 9.2e18 ? x : x % 4294967296.0);
+}
+
+/**
+ * Correctly rounded f32 fma(a, b, c). a·b is exact in f64; the f64 sum is then made round-to-odd
+ * (moved one ulp towards the error TwoSum finds, when its last bit is even), so the final rounding to
+ * f32 is the single correct one with no double-rounding error.
+ */
+export function fma32(a: f32, b: f32, c: f32): f32 {
+  const p = <f64>a * <f64>b, cc = <f64>c;
+  const s = p + cc;
+  if (!isFinite(s)) return <f32>s;
+  const bv = s - p;
+  const err = (p - (s - bv)) + (cc - bv);
+  if (err == 0) return <f32>s;
+  let bits = reinterpret<i64>(s);
+  if ((bits & 1) == 0) bits += (err > 0) == (s > 0) ? 1 : -1;
+  return <f32>reinterpret<f64>(bits);
 }
 
 /** JavaScript's Math.pow (C pow differs: pow(1, NaN) and pow(±1, ±Inf) are NaN in JS). */

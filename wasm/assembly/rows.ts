@@ -1,6 +1,8 @@
 // Reductions and row kernels. Sums accumulate in f64 in a fixed order (lane-wise, then lanes in order,
 // then the tail), so results are deterministic and within an ulp or two of a double reference.
 
+import { toInt32 } from './math';
+
 const SUM = 0, MAX = 1, MIN = 2;
 
 // @ts-ignore: decorator
@@ -79,6 +81,20 @@ export function reduce(op: i32, x: usize, out: usize, outer: i32, n: i32, inner:
           store<f32>(at(oo, j), isMax ? max(a, v) : min(a, v));
         }
       }
+    }
+  }
+}
+
+/** reduce for i32 input: doubles in, ToInt32 out (sums are exact below 2⁵³; an empty max/min gives 0). */
+export function reduceInt(op: i32, x: usize, out: usize, outer: i32, n: i32, inner: i32): void {
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let acc: f64 = op == SUM ? 0 : op == MAX ? -Infinity : Infinity;
+      for (let i = 0; i < n; i++) {
+        const v = <f64>load<i32>(at(x, (o * n + i) * inner + j));
+        acc = op == SUM ? acc + v : op == MAX ? max(acc, v) : min(acc, v);
+      }
+      store<i32>(at(out, o * inner + j), toInt32(acc));
     }
   }
 }

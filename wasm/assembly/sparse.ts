@@ -31,14 +31,32 @@ export function gatherRows(table: usize, idx: usize, out: usize, rows: i32, d: i
   for (let r = 0; r < rows; r++) memory.copy(at(out, r * d), table + <usize>load<i32>(at(idx, r)) * bytes, bytes);
 }
 
-/** out (zeroed by the caller) [idx[r]] += src[r] for r in increasing order, in f32. */
-export function scatterAddRows(src: usize, idx: usize, out: usize, rows: i32, d: i32): void {
+/** out[idx[r]] += src[r] for r in increasing order, accumulated in f64 (acc: outRows·d f64), rounded once. */
+export function scatterAddRows(src: usize, idx: usize, out: usize, rows: i32, outRows: i32, d: i32, acc: usize): void {
+  memory.fill(acc, 0, <usize>(outRows * d) << 3);
   for (let r = 0; r < rows; r++) {
-    const s = at(src, r * d), o = at(out, load<i32>(at(idx, r)) * d);
+    const s = at(src, r * d), a = at64(acc, load<i32>(at(idx, r)) * d);
     let j = 0;
-    for (; j + 4 <= d; j += 4) v128.store(at(o, j), f32x4.add(v128.load(at(o, j)), v128.load(at(s, j))));
-    for (; j < d; j++) store<f32>(at(o, j), load<f32>(at(o, j)) + load<f32>(at(s, j)));
+    for (; j + 4 <= d; j += 4) {
+      const v = v128.load(at(s, j));
+      v128.store(at64(a, j), f64x2.add(v128.load(at64(a, j)), f64x2.promote_low_f32x4(v)));
+      const h = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+      v128.store(at64(a, j + 2), f64x2.add(v128.load(at64(a, j + 2)), h));
+    }
+    for (; j < d; j++) store<f64>(at64(a, j), load<f64>(at64(a, j)) + <f64>load<f32>(at(s, j)));
   }
+  demote(acc, out, outRows * d);
+}
+
+/** out[i] = f32(acc[i]) for i < n. */
+function demote(acc: usize, out: usize, n: i32): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const lo = f32x4.demote_f64x2_zero(v128.load(at64(acc, j)));
+    const hi = f32x4.demote_f64x2_zero(v128.load(at64(acc, j + 2)));
+    v128.store(at(out, j), v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
+  }
+  for (; j < n; j++) store<f32>(at(out, j), <f32>load<f64>(at64(acc, j)));
 }
 
 /** out[r] = Σ_j values[j]·dense[indices[j]] over j in [indptr[r], indptr[r+1]), in f64; acc: d f64. */
@@ -59,13 +77,6 @@ export function spmm(indptr: usize, indices: usize, values: usize, dense: usize,
       }
       for (; j < d; j++) store<f64>(at64(acc, j), load<f64>(at64(acc, j)) + w * <f64>load<f32>(at(row, j)));
     }
-    const o = at(out, r * d);
-    let j = 0;
-    for (; j + 4 <= d; j += 4) {
-      const lo = f32x4.demote_f64x2_zero(v128.load(at64(acc, j)));
-      const hi = f32x4.demote_f64x2_zero(v128.load(at64(acc, j + 2)));
-      v128.store(at(o, j), v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
-    }
-    for (; j < d; j++) store<f32>(at(o, j), <f32>load<f64>(at64(acc, j)));
+    demote(acc, at(out, r * d), d);
   }
 }
