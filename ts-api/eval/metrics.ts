@@ -29,8 +29,9 @@ function discount(j: number): number {
 
 function rowOf(top: TopLists, u: number): ArrayLike<number> {
   if (Array.isArray(top)) return top[u];
-  const t = top as { data: ArrayLike<number>; n: number };
-  return Array.prototype.slice.call(t.data, u * t.n, (u + 1) * t.n) as number[];
+  const { data, n } = top as { data: ArrayLike<number>; n: number };
+  if (ArrayBuffer.isView(data)) return (data as Int32Array).subarray(u * n, (u + 1) * n);
+  return Array.prototype.slice.call(data, u * n, (u + 1) * n) as number[];
 }
 
 function userCount(top: TopLists): number {
@@ -80,6 +81,7 @@ export function computeTopNAccuracy(gts: GroundTruth[], top: TopLists, ks: reado
     for (let u = 0; u < n; u++) {
       const g = gts[u];
       if (g === null) continue;
+      if (g.length === 0) throw new Error(`metrics: user ${u} has an empty ground-truth list (the reference divides by zero); pass null to skip it`);
       const s = userMetricsAtK(rows[u], g, k, sets[u]!);
       sp += s.precision;
       sr += s.recall;
