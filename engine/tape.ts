@@ -94,18 +94,23 @@ export function valueAndGrads(fn: () => Tensor | Promise<Tensor>, xs: Tensor[], 
       cleanup(null);
       throw e;
     }
+    // release() also when the result is not a tensor (checkValue throws before finish runs): otherwise
+    // the tape stayed installed and every later valueAndGrads failed as "nested".
+    const settle = (v: unknown): ValueAndGrads => {
+      try {
+        const r = finish(checkValue(v));
+        cleanup(r);
+        return r;
+      } catch (e) {
+        release();
+        cleanup(null);
+        throw e;
+      }
+    };
     if (out instanceof Promise) {
-      return out.then((v) => { const r = finish(checkValue(v)); cleanup(r); return r; },
-        (e) => { release(); cleanup(null); throw e; });
+      return out.then(settle, (e) => { release(); cleanup(null); throw e; });
     }
-    try {
-      const r = finish(checkValue(out));
-      cleanup(r);
-      return r;
-    } catch (e) {
-      cleanup(null);
-      throw e;
-    }
+    return settle(out);
   });
 }
 
