@@ -131,7 +131,7 @@ class WasmBackend implements Backend {
 
   upload(data: Float32Array | Int32Array): Storage {
     const s = this.alloc(data.length, data instanceof Int32Array ? 'i32' : 'f32');
-    (s.dtype === 'i32' ? this.heap.i32 : this.heap.f32).set(data, s.ptr >> 2);
+    (s.dtype === 'i32' ? this.heap.i32 : this.heap.f32).set(data, s.ptr >>> 2);
     return s;
   }
 
@@ -142,7 +142,7 @@ class WasmBackend implements Backend {
   }
 
   readSync(s: Storage): Float32Array | Int32Array {
-    const p = this.ptr(s, 'read source') >> 2;
+    const p = this.ptr(s, 'read source') >>> 2;
     return (s.dtype === 'i32' ? this.heap.i32 : this.heap.f32).slice(p, p + s.size);
   }
 
@@ -230,7 +230,7 @@ class WasmBackend implements Backend {
   private meta(dims: { shape: number[]; strides: number[][] }, extra = 0): number {
     const rank = dims.shape.length;
     const p = this.scratch(16 * rank + extra);
-    const v = this.heap.i32, base = p >> 2;
+    const v = this.heap.i32, base = p >>> 2;
     v.set(dims.shape, base);
     v.set(dims.strides[0], base + rank);
     v.set(dims.strides[1] ?? new Array(rank).fill(0), base + 2 * rank);
@@ -313,15 +313,15 @@ class WasmBackend implements Backend {
     const nnz = Math.min(indices.size, values.size);
     const badPtr = this.k.firstBadIndptr(pp, rows, nnz);
     if (badPtr >= 0) {
-      throw new Error(`wasm backend: spmm indptr[${badPtr}] = ${this.heap.i32[(pp >> 2) + badPtr]} is decreasing or beyond nnz ${nnz}`);
+      throw new Error(`wasm backend: spmm indptr[${badPtr}] = ${this.heap.i32[(pp >>> 2) + badPtr]} is decreasing or beyond nnz ${nnz}`);
     }
-    const start = this.heap.i32[pp >> 2], end = this.heap.i32[(pp >> 2) + rows];
+    const start = this.heap.i32[pp >>> 2], end = this.heap.i32[(pp >>> 2) + rows];
     const cols = d > 0 ? Math.floor(dense.size / d) : 0;
     if (d > 0) {
       const bad = this.k.firstBadIndex(pi + start * 4, end - start, cols);
       if (bad >= 0) {
         const pos = start + bad;
-        throw new Error(`wasm backend: spmm indices[${pos}] = ${this.heap.i32[(pi >> 2) + pos]} is out of range [0, ${cols})`);
+        throw new Error(`wasm backend: spmm indices[${pos}] = ${this.heap.i32[(pi >>> 2) + pos]} is out of range [0, ${cols})`);
       }
     }
     const out = this.alloc(rows * d, 'f32');
@@ -388,7 +388,7 @@ class WasmBackend implements Backend {
   private checkIndices(what: string, pIdx: number, n: number, limit: number): void {
     const bad = this.k.firstBadIndex(pIdx, n, limit);
     if (bad >= 0) {
-      throw new Error(`wasm backend: ${what} index ${this.heap.i32[(pIdx >> 2) + bad]} at position ${bad} is out of range [0, ${limit})`);
+      throw new Error(`wasm backend: ${what} index ${this.heap.i32[(pIdx >>> 2) + bad]} at position ${bad} is out of range [0, ${limit})`);
     }
   }
 
