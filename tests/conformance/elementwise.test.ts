@@ -2,7 +2,7 @@
 // shortcuts of add/sub/mul/div, 13 binary ops over broadcasting patterns, where, cast.
 import { UNARY_OPS, BINARY_OPS, type BinaryOp, type UnaryOp } from '../../engine/backend.js';
 import {
-  add, affine, binary, cast, div, mul, sub, unary, where, type Tensor,
+  add, affine, binary, cast, div, full, mul, ones, Random, scalar, sub, tensor, unary, where, zeros, type Tensor,
 } from '../../engine/index.js';
 import { ELEMENTWISE, EDGE_SHAPES, EXACT, runConformance, type Case, type InputSpec, type OpDef } from './harness.js';
 
@@ -44,7 +44,7 @@ let seed = 100;
 
 for (const op of UNARY_OPS) {
   ops[`unary ${op}`] = { inputs: [UNARY_INPUT[op]], run: ([x]) => unary(op, x) };
-  for (const shape of EDGE_SHAPES) cases.push({ op: `unary ${op}`, shapes: [shape], seed: seed++, tol: ELEMENTWISE });
+  for (const shape of [...EDGE_SHAPES, [4099]]) cases.push({ op: `unary ${op}`, shapes: [shape], seed: seed++, tol: ELEMENTWISE });
   const edge = EDGE[op] ?? COMMON_EDGE;
   ops[`unary-edge ${op}`] = { inputs: [{ kind: 'values', values: edge }], run: ([x]) => unary(op, x) };
   cases.push({
@@ -83,6 +83,8 @@ const PATTERNS: [number[], number[], string][] = [
   [[4, 1, 5], [3, 1], 'rank-3'],
   [[5, 1, 64], [1, 3, 1], 'rank-3'],
   [[2, 3, 4, 5], [3, 1, 5], 'rank-4'],
+  [[2, 1, 3, 1], [1, 4, 1, 5], 'rank-4 interleaved'],
+  [[4099], [4099], 'long'],
 ];
 const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 function binaryInputs(op: BinaryOp): InputSpec[] {
@@ -129,5 +131,18 @@ cases.push({ op: 'cast f32->i32', shapes: [[12]], seed: seed++, tol: EXACT, tag:
 cases.push({ op: 'cast i32->f32', shapes: [[8]], seed: seed++, tol: EXACT, tag: 'edge',
   inputs: [{ kind: 'intValues', values: [0, 1, -1, 16777217, -16777217, 2147483647, -2147483648, 123456789] }] });
 cases.push({ op: 'cast i32->i32', shapes: [[5]], seed: seed++, tol: EXACT });
+
+// Creation: zeros (f32 and i32), full, ones, scalar, host arrays, and the Random tensors.
+ops.create = {
+  inputs: [], grad: [],
+  run: (_, c) => {
+    const shape = c.args!.shape as number[];
+    const n = shape.reduce((a, b) => a * b, 1);
+    const rng = new Random(c.seed);
+    return [zeros(shape), zeros(shape, 'i32'), full(shape, -2.5), ones(shape), scalar(3), scalar(-7, 'i32'),
+      tensor(Int32Array.from({ length: n }, (_, i) => i - 3), shape), rng.randn(shape, 2), rng.rand(shape)];
+  },
+};
+for (const shape of [[], ...EDGE_SHAPES]) cases.push({ op: 'create', shapes: [], seed: seed++, tol: EXACT, args: { shape } });
 
 await runConformance(ops, cases);

@@ -12,12 +12,7 @@ export interface Gap {
 }
 
 export const KNOWN_GAPS: readonly Gap[] = [
-  {
-    backend: 'wasm',
-    match: 'unary-edge relu',
-    reason: "relu'(NaN): wasm gives 0 (as PyTorch's threshold_backward), the reference propagates NaN; "
-      + 'the backend contract does not say which (forward relu(NaN) = NaN agrees)',
-  },
+  // (none at present)
 ];
 
 export function findGap(backend: string, caseName: string): Gap | undefined {

@@ -72,6 +72,8 @@ const cases: Case[] = [];
 const MNK: [number, number, number][] = [
   [1, 1, 1], [3, 4, 5], [5, 3, 4], [4, 5, 3], [1, 65, 64], [64, 1, 65], [65, 64, 1],
   [63, 64, 65], [64, 65, 63], [65, 63, 64], [4, 63, 5], [257, 65, 63], [3, 257, 4], [5, 4, 257],
+  [7, 9, 17], [33, 31, 129], // register-block and unroll edges other than 4/64
+  [3, 4, 0], // k = 0: zeros (gradients of empty operands)
 ];
 const stored = (rows: number, cols: number, t: boolean) => (t ? [cols, rows] : [rows, cols]);
 for (const [m, n, k] of MNK) {

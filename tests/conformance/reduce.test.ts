@@ -41,6 +41,8 @@ const REDUCE_CASES: [number[], Record<string, unknown> | undefined][] = [
   [[4], { axes: 0 }],
   [[2, 3, 4, 5], { axes: [1, 3] }],
   [[257, 1], { axes: 1 }],
+  [[4099], undefined], // many SIMD blocks plus a tail
+  [[0, 5], { axes: 0 }], // empty reduction: sum 0, max −Infinity, min +Infinity
 ];
 for (const op of Object.keys(REDUCERS)) {
   for (const [shape, args] of REDUCE_CASES) push(op, [shape], args);

@@ -138,6 +138,36 @@ for (const { name, backend } of load.available) {
     assert.equal(counts(backend), start, 'the last view frees the buffer');
   });
 
+  test(`${name}: buffers keep their contents through random alloc/free and memory growth`, async () => {
+    setBackend(backend);
+    const start = counts(backend);
+    const rng = new Random(99);
+    const alive = new Map<Tensor, number>(); // tensor → the value every element holds
+    let next = 1;
+    for (let round = 0; round < 400; round++) {
+      const r = rng.uniform(2);
+      if (r[0] < 0.6 || alive.size === 0) {
+        // Mostly small, sometimes large (a few MiB: the heap has to grow while others are alive).
+        const n = r[1] < 0.05 ? 1 << 20 : 1 + Math.floor(r[1] * 300);
+        const v = next++;
+        alive.set(tensor(new Float32Array(n).fill(v)), v);
+      } else {
+        const victims = [...alive.keys()];
+        const t = victims[Math.floor(r[1] * victims.length)];
+        alive.delete(t);
+        t.dispose();
+      }
+    }
+    for (const [t, v] of alive) {
+      const d = await readF64(t);
+      const bad = d.findIndex((x) => x !== v);
+      assert.is(bad, -1, `${name}: a buffer of ${t.size} elements lost its contents (element ${bad} is ${d[bad]}, expected ${v})`);
+    }
+    assert.is(backend.liveBuffers(), start.buffers + alive.size);
+    for (const t of alive.keys()) t.dispose();
+    assert.equal(counts(backend), start);
+  });
+
   test(`${name}: valueAndGrads frees every intermediate, also when the function throws`, () => {
     setBackend(backend);
     const w = tensor([0.5, -1, 2], [3]);
