@@ -1,7 +1,7 @@
 /** Basic layers: Linear, Embedding, LayerNorm, and functional dropout / l2-normalise. */
 import { add, affine, div, gatherRows, layerNorm, matmul, maximum, mul, ones, reshape, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
 import type { Random } from '../random.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, tidy } from '../tensor.js';
 import { Module } from './module.js';
 
 /**
@@ -23,12 +23,12 @@ export class Linear extends Module {
 
   private hasBias = true;
 
+  /** x: [..., in] → [..., out]; leading dimensions are flattened into one matrix product. */
   forward(x: Tensor): Tensor {
-    const y = matmul(x, this.param('weight'), { transB: true });
-    if (!this.hasBias) return y;
-    const out = add(y, this.param('bias'));
-    y.dispose();
-    return out;
+    const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
+    let y = matmul(flat, this.param('weight'), { transB: true });
+    if (this.hasBias) y = add(y, this.param('bias'));
+    return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
   }
 }
 
@@ -65,14 +65,13 @@ export function dropout(x: Tensor, p: number, rng: Random): Tensor {
   if (p < 0 || p >= 1) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (p === 0) return affine(x, 1);
   const scale = 1 / (1 - p);
-  const mask = tensor(rng.uniform(x.size).map((u) => (u >= p ? scale : 0)), x.shape);
-  return mul(x, mask);
+  // In a scope, so that the mask does not outlive the call (a tape still keeps it for the backward pass).
+  return tidy(() => mul(x, tensor(rng.uniform(x.size).map((u) => (u >= p ? scale : 0)), x.shape)));
 }
 
 /** x / max(‖x‖₂, eps) along the last axis (as torch.nn.functional.normalize). */
 export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
-  const norm = sqrt(sum(square(x), -1, true));
-  return div(x, maximum(norm, eps));
+  return tidy(() => div(x, maximum(sqrt(sum(square(x), -1, true)), eps)));
 }
 
 /** [B] → [B, 1] helper for broadcasting per-row scalars. */

@@ -1,7 +1,7 @@
 /** Multi-head self-attention and PyTorch's post-norm TransformerEncoderLayer (batch-first). */
 import { add, affine, matmul, mul, permute, relu, reshape, slice, softmax, tensor } from '../ops/index.js';
 import type { Random } from '../random.js';
-import type { Tensor } from '../tensor.js';
+import { tidy, type Tensor } from '../tensor.js';
 import { fmt } from '../shape.js';
 import { dropout, LayerNorm, Linear } from './layers.js';
 import { Module } from './module.js';
@@ -23,13 +23,19 @@ export class MultiheadAttention extends Module {
 
   /** x: [B, L, d] → [B, L, d]. */
   forward(x: Tensor, training = false, p = 0, rng?: Random): Tensor {
+    // Intermediates are freed with the scope (a recording tape keeps what the backward pass needs).
+    return tidy(() => this.attend(x, training, p, rng));
+  }
+
+  private attend(x: Tensor, training: boolean, p: number, rng?: Random): Tensor {
     const [B, L, d] = x.shape;
     const w = this.param('in_proj_weight');
     const b = this.param('in_proj_bias');
+    const rows = reshape(x, [B * L, d]);
     const proj = (i: number) => {
       const wi = slice(w, [i * d, 0], [d, d]);
       const bi = slice(b, [i * d], [d]);
-      return add(matmul(x, wi, { transB: true }), bi);
+      return reshape(add(matmul(rows, wi, { transB: true }), bi), [B, L, d]);
     };
     if (L === 1) {
       // One position: the softmax over a single key is exactly 1, so attention is the value projection
@@ -80,8 +86,10 @@ export class TransformerEncoderLayer extends Module {
   forward(x: Tensor, training = false, rng?: Random): Tensor {
     if (x.rank !== 3 || x.shape[2] !== this.dim) throw new Error(`TransformerEncoderLayer: x must be [B, L, ${this.dim}], got ${fmt(x.shape)}`);
     const drop = (t: Tensor) => (training && this.p > 0 && rng ? dropout(t, this.p, rng) : t);
-    const h = this.norm1.forward(add(x, drop(this.selfAttn.forward(x, training, this.p, rng))));
-    const ff = this.linear2.forward(drop(relu(this.linear1.forward(h))));
-    return this.norm2.forward(add(h, drop(ff)));
+    return tidy(() => {
+      const h = this.norm1.forward(add(x, drop(this.selfAttn.forward(x, training, this.p, rng))));
+      const ff = this.linear2.forward(drop(relu(this.linear1.forward(h))));
+      return this.norm2.forward(add(h, drop(ff)));
+    });
   }
 }

@@ -16,12 +16,14 @@ export interface AdamSlotState { step: number; m: Float32Array; v: Float32Array 
  */
 export class Adam {
   readonly options: Required<AdamOptions>;
-  private slots: ({ step: number; m: Tensor; v: Tensor } | null)[];
+  private slots: { step: number; m: Tensor; v: Tensor }[];
 
   constructor(public params: Tensor[], options: AdamOptions = {}) {
     this.options = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, ...options };
-    this.slots = params.map(() => null);
+    // Moments are allocated up front, so a training step allocates nothing that outlives it.
+    this.slots = params.map((p) => ({ step: 0, m: keep(zeros(p.shape)), v: keep(zeros(p.shape)) }));
   }
+
 
   /** Updates every parameter in place from its gradient (same order as `params`). */
   step(grads: Tensor[]): void {
@@ -29,7 +31,7 @@ export class Adam {
     this.params.forEach((p, i) => {
       const g = grads[i];
       if (!sameShape(g.shape, p.shape)) throw new Error(`Adam.step: gradient ${i} has shape ${fmt(g.shape)}, parameter ${fmt(p.shape)}`);
-      const slot = this.slots[i] ??= { step: 0, m: keep(zeros(p.shape)), v: keep(zeros(p.shape)) };
+      const slot = this.slots[i];
       slot.step++;
       const args: AdamArgs = { ...this.options, step: slot.step };
       p.backend.adam(p.storage, g.storage, slot.m.storage, slot.v.storage, args);
@@ -37,22 +39,23 @@ export class Adam {
   }
 
   /** The moments and step counts, copied to the host (for checkpoints). */
-  async state(): Promise<(AdamSlotState | null)[]> {
-    return Promise.all(this.slots.map(async (s) => s && {
+  async state(): Promise<AdamSlotState[]> {
+    return Promise.all(this.slots.map(async (s) => ({
       step: s.step, m: await s.m.data() as Float32Array, v: await s.v.data() as Float32Array,
-    }));
+    })));
   }
 
-  loadState(state: (AdamSlotState | null)[]): void {
+  loadState(state: AdamSlotState[]): void {
     if (state.length !== this.params.length) throw new Error(`Adam.loadState: state for ${state.length} parameters, optimizer has ${this.params.length}`);
-    this.disposeSlots();
-    this.slots = state.map((s, i) => {
-      if (!s) return null;
+    state.forEach((s, i) => {
       const shape = this.params[i].shape;
       if (s.m.length !== this.params[i].size || s.v.length !== this.params[i].size) {
         throw new Error(`Adam.loadState: moments of parameter ${i} do not match its shape ${fmt(shape)}`);
       }
-      const up = (a: Float32Array) => keep(new Tensor(this.params[i].backend.upload(a), shape));
+    });
+    this.disposeSlots();
+    this.slots = state.map((s, i) => {
+      const up = (a: Float32Array) => keep(new Tensor(this.params[i].backend.upload(a), this.params[i].shape));
       return { step: s.step, m: up(s.m), v: up(s.v) };
     });
   }
@@ -62,7 +65,7 @@ export class Adam {
   }
 
   private disposeSlots(): void {
-    for (const s of this.slots) { s?.m.dispose(); s?.v.dispose(); }
-    this.slots = this.params.map(() => null);
+    for (const s of this.slots) { s.m.dispose(); s.v.dispose(); }
+    this.slots = [];
   }
 }
