@@ -21,7 +21,7 @@ const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
 /** The module's exports (pointers are byte offsets; sizes and strides in elements). */
 interface Kernels {
   memory: WebAssembly.Memory;
-  MC: WebAssembly.Global; KC: WebAssembly.Global; NC: WebAssembly.Global; MR: WebAssembly.Global; NR: WebAssembly.Global;
+  MC: WebAssembly.Global; KC: WebAssembly.Global; NC: WebAssembly.Global;
   heapBase(): number;
   matmul(a: number, b: number, c: number, batch: number, m: number, n: number, k: number,
     rsA: number, csA: number, rsB: number, csB: number, aBS: number, bBS: number, ap: number, bp: number): void;
@@ -37,7 +37,7 @@ interface Kernels {
   cast(x: number, out: number, n: number, toI32: number): void;
   reduce(op: number, x: number, out: number, outer: number, n: number, inner: number, acc: number): void;
   reduceInt(op: number, x: number, out: number, outer: number, n: number, inner: number): void;
-  softmax(x: number, out: number, rows: number, n: number): void;
+  softmax(x: number, out: number, rows: number, n: number, e: number): void;
   logSumExp(x: number, out: number, rows: number, n: number): void;
   layerNorm(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number,
     rows: number, d: number, eps: number): void;
@@ -48,8 +48,7 @@ interface Kernels {
   firstBadIndptr(indptr: number, rows: number, nnz: number): number;
   gatherRows(table: number, idx: number, out: number, rows: number, d: number): void;
   scatterAddRows(src: number, idx: number, out: number, rows: number, outRows: number, d: number, acc: number): void;
-  spmm(indptr: number, indices: number, values: number, dense: number, out: number,
-    rows: number, d: number, acc: number): void;
+  spmm(indptr: number, indices: number, values: number, dense: number, out: number, rows: number, d: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, b1: number, oneMinusB1: number,
     b2: number, oneMinusB2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number): void;
 }
@@ -325,7 +324,7 @@ class WasmBackend implements Backend {
       }
     }
     const out = this.alloc(rows * d, 'f32');
-    if (rows * d > 0) this.k.spmm(pp, pi, pv, pd, out.ptr, rows, d, this.scratch(d * 8));
+    if (rows * d > 0) this.k.spmm(pp, pi, pv, pd, out.ptr, rows, d);
     return out;
   }
 
@@ -344,7 +343,7 @@ class WasmBackend implements Backend {
   softmax(x: Storage, rows: number, n: number): Storage {
     const p = this.ptr(x, 'softmax input', 'f32', rows * n);
     const out = this.alloc(rows * n, 'f32');
-    this.k.softmax(p, out.ptr, rows, n);
+    this.k.softmax(p, out.ptr, rows, n, this.scratch(n * 8));
     return out;
   }
 

@@ -99,19 +99,18 @@ export function reduceInt(op: i32, x: usize, out: usize, outer: i32, n: i32, inn
   }
 }
 
-/** Row-wise softmax, stable: exp(x − max) / Σ, exponentials and sum in f64. */
-export function softmax(x: usize, out: usize, rows: i32, n: i32): void {
+/** Row-wise softmax, stable: exp(x − max) / Σ with both in f64, rounded once; e: scratch of n f64. */
+export function softmax(x: usize, out: usize, rows: i32, n: i32, e: usize): void {
   for (let r = 0; r < rows; r++) {
     const xr = at(x, r * n), yr = at(out, r * n);
     const m = <f64>extremeRow(xr, n, true);
     let s = 0.0;
     for (let i = 0; i < n; i++) {
-      const e = Math.exp(<f64>load<f32>(at(xr, i)) - m);
-      store<f32>(at(yr, i), <f32>e);
-      s += e;
+      const v = Math.exp(<f64>load<f32>(at(xr, i)) - m);
+      store<f64>(at64(e, i), v);
+      s += v;
     }
-    const inv = 1 / s;
-    for (let i = 0; i < n; i++) store<f32>(at(yr, i), <f32>(<f64>load<f32>(at(yr, i)) * inv));
+    for (let i = 0; i < n; i++) store<f32>(at(yr, i), <f32>(load<f64>(at64(e, i)) / s));
   }
 }
 

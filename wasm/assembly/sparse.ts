@@ -39,9 +39,8 @@ export function scatterAddRows(src: usize, idx: usize, out: usize, rows: i32, ou
     let j = 0;
     for (; j + 4 <= d; j += 4) {
       const v = v128.load(at(s, j));
-      v128.store(at64(a, j), f64x2.add(v128.load(at64(a, j)), f64x2.promote_low_f32x4(v)));
-      const h = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-      v128.store(at64(a, j + 2), f64x2.add(v128.load(at64(a, j + 2)), h));
+      v128.store(at64(a, j), f64x2.add(v128.load(at64(a, j)), lo64(v)));
+      v128.store(at64(a, j + 2), f64x2.add(v128.load(at64(a, j + 2)), hi64(v)));
     }
     for (; j < d; j++) store<f64>(at64(a, j), load<f64>(at64(a, j)) + <f64>load<f32>(at(s, j)));
   }
@@ -51,32 +50,45 @@ export function scatterAddRows(src: usize, idx: usize, out: usize, rows: i32, ou
 /** out[i] = f32(acc[i]) for i < n. */
 function demote(acc: usize, out: usize, n: i32): void {
   let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const lo = f32x4.demote_f64x2_zero(v128.load(at64(acc, j)));
-    const hi = f32x4.demote_f64x2_zero(v128.load(at64(acc, j + 2)));
-    v128.store(at(out, j), v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
-  }
+  for (; j + 4 <= n; j += 4) v128.store(at(out, j), pack32(v128.load(at64(acc, j)), v128.load(at64(acc, j + 2))));
   for (; j < n; j++) store<f32>(at(out, j), <f32>load<f64>(at64(acc, j)));
 }
 
-/** out[r] = Σ_j values[j]·dense[indices[j]] over j in [indptr[r], indptr[r+1]), in f64; acc: d f64. */
-export function spmm(indptr: usize, indices: usize, values: usize, dense: usize, out: usize,
-  rows: i32, d: i32, acc: usize): void {
+// @ts-ignore: decorator
+@inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
+// @ts-ignore: decorator
+@inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3)); }
+/** Four f32 lanes from two f64x2 (rounded). */
+// @ts-ignore: decorator
+@inline function pack32(lo: v128, hi: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/**
+ * out[r] = Σ_p values[p]·dense[indices[p]] over p in [indptr[r], indptr[r+1]), in f64 and in order of p.
+ * Columns go 8 at a time so the four f64x2 accumulators stay in registers across the non-zeros.
+ */
+export function spmm(indptr: usize, indices: usize, values: usize, dense: usize, out: usize, rows: i32, d: i32): void {
   for (let r = 0; r < rows; r++) {
-    memory.fill(acc, 0, <usize>d << 3);
-    const end = load<i32>(at(indptr, r + 1));
-    for (let p = load<i32>(at(indptr, r)); p < end; p++) {
-      const w = <f64>load<f32>(at(values, p)), vw = f64x2.splat(w);
-      const row = at(dense, load<i32>(at(indices, p)) * d);
-      let j = 0;
-      for (; j + 4 <= d; j += 4) {
-        const v = v128.load(at(row, j));
-        v128.store(at64(acc, j), f64x2.add(v128.load(at64(acc, j)), f64x2.mul(f64x2.promote_low_f32x4(v), vw)));
-        const h = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-        v128.store(at64(acc, j + 2), f64x2.add(v128.load(at64(acc, j + 2)), f64x2.mul(h, vw)));
+    const p0 = load<i32>(at(indptr, r)), p1 = load<i32>(at(indptr, r + 1));
+    const o = at(out, r * d);
+    let j = 0;
+    for (; j + 8 <= d; j += 8) {
+      let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      for (let p = p0; p < p1; p++) {
+        const w = f64x2.splat(<f64>load<f32>(at(values, p)));
+        const x = at(dense, load<i32>(at(indices, p)) * d + j);
+        const u = v128.load(x), v = v128.load(x, 16);
+        a0 = f64x2.add(a0, f64x2.mul(lo64(u), w)); a1 = f64x2.add(a1, f64x2.mul(hi64(u), w));
+        a2 = f64x2.add(a2, f64x2.mul(lo64(v), w)); a3 = f64x2.add(a3, f64x2.mul(hi64(v), w));
       }
-      for (; j < d; j++) store<f64>(at64(acc, j), load<f64>(at64(acc, j)) + w * <f64>load<f32>(at(row, j)));
+      v128.store(at(o, j), pack32(a0, a1));
+      v128.store(at(o, j), pack32(a2, a3), 16);
     }
-    demote(acc, at(out, r * d), d);
+    for (; j < d; j++) {
+      let a = 0.0;
+      for (let p = p0; p < p1; p++) a += <f64>load<f32>(at(values, p)) * <f64>load<f32>(at(dense, load<i32>(at(indices, p)) * d + j));
+      store<f32>(at(o, j), <f32>a);
+    }
   }
 }
