@@ -52,12 +52,6 @@ export class Heap {
     else list.splice(lo, 0, { ptr: start, size });
   }
 
-  /** Forgets every block (everything above the static data becomes free again). */
-  reset(base: number): void {
-    this.free = [];
-    this.top = align(base);
-  }
-
   private ensure(end: number): void {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;

@@ -77,24 +77,29 @@ async function loadDefaultModule(): Promise<Uint8Array> {
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
+/** Scratch kept between calls (matmul's packing buffers need ~2.2 MB). */
+const SCRATCH_KEEP = 4 << 20;
+
 class WasmBackend implements Backend {
   readonly name = 'wasm';
-  private k: Kernels;
-  private heap: Heap;
+  private kernels: Kernels | null;
+  private memory: Heap | null;
   private live = new Set<WasmStorage>();
   private scratchPtr = 0;
   private scratchBytes = 0;
-  private destroyed = false;
 
   constructor(kernels: Kernels) {
-    this.k = kernels;
-    this.heap = new Heap(kernels.memory, kernels.heapBase());
+    this.kernels = kernels;
+    this.memory = new Heap(kernels.memory, kernels.heapBase());
   }
+
+  // destroy() drops the instance and its memory; any later use lands here and throws.
+  private get k(): Kernels { return this.kernels ?? destroyed(); }
+  private get heap(): Heap { return this.memory ?? destroyed(); }
 
   // ---- memory -------------------------------------------------------------------------------
 
   private alloc(size: number, dtype: DType): WasmStorage {
-    this.alive();
     if (!Number.isInteger(size) || size < 0) throw new Error(`wasm backend: bad buffer size ${size}`);
     const s = new WasmStorage(this, this.heap.alloc(size * 4), size, dtype);
     this.live.add(s);
@@ -103,7 +108,7 @@ class WasmBackend implements Backend {
 
   /** Byte pointer of a live storage of this backend, optionally checking dtype and minimum size. */
   private ptr(s: Storage, what: string, dtype?: DType, minSize = 0): number {
-    this.alive();
+    if (!this.kernels) destroyed();
     if (!(s instanceof WasmStorage) || s.owner !== this) throw new Error(`wasm backend: ${what} is not a wasm storage of this backend`);
     if (s.freed) throw new Error(`wasm backend: ${what} used after free`);
     if (dtype && s.dtype !== dtype) throw new Error(`wasm backend: ${what} must be ${dtype}, got ${s.dtype}`);
@@ -116,16 +121,15 @@ class WasmBackend implements Backend {
    * after allocating outputs or temporaries in the same call: growing it may move it.
    */
   private scratch(bytes: number): number {
-    if (bytes > this.scratchBytes) {
+    // Grow by doubling; a large area (e.g. a big scatter-add's f64 accumulator) is handed back to the
+    // heap at the next ordinary call instead of being held for good.
+    const shrink = this.scratchBytes > SCRATCH_KEEP && bytes <= SCRATCH_KEEP;
+    if (bytes > this.scratchBytes || shrink) {
       if (this.scratchBytes) this.heap.release(this.scratchPtr, this.scratchBytes);
-      this.scratchBytes = Math.max(bytes, 2 * this.scratchBytes);
+      this.scratchBytes = shrink ? SCRATCH_KEEP : Math.max(bytes, 2 * this.scratchBytes);
       this.scratchPtr = this.heap.alloc(this.scratchBytes);
     }
     return this.scratchPtr;
-  }
-
-  private alive(): void {
-    if (this.destroyed) throw new Error('wasm backend: used after destroy()');
   }
 
   upload(data: Float32Array | Int32Array): Storage {
@@ -163,12 +167,10 @@ class WasmBackend implements Backend {
   }
 
   destroy(): void {
-    if (this.destroyed) return;
     for (const s of this.live) s.freed = true;
     this.live.clear();
-    this.heap.reset(this.k.heapBase());
-    this.scratchBytes = 0;
-    this.destroyed = true;
+    this.kernels = null;
+    this.memory = null;
   }
 
   // ---- elementwise --------------------------------------------------------------------------
@@ -420,6 +422,10 @@ class WasmBackend implements Backend {
     this.k.adam(pp, pg, pm, pv, n, f(beta1), f(1 - beta1), f(beta2), f(1 - beta2),
       f(-lr / (1 - beta1 ** step)), f(Math.sqrt(1 - beta2 ** step)), f(eps), f(weightDecay));
   }
+}
+
+function destroyed(): never {
+  throw new Error('wasm backend: used after destroy()');
 }
 
 function code_<K extends string>(codes: Record<K, number>, op: K, kernel: string): number {
