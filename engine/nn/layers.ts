@@ -25,10 +25,13 @@ export class Linear extends Module {
 
   /** x: [..., in] → [..., out]; leading dimensions are flattened into one matrix product. */
   forward(x: Tensor): Tensor {
-    const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
-    let y = matmul(flat, this.param('weight'), { transB: true });
-    if (this.hasBias) y = add(y, this.param('bias'));
-    return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    // A scope frees the product before the bias and the flattened views (a tape keeps what it needs).
+    return tidy(() => {
+      const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
+      let y = matmul(flat, this.param('weight'), { transB: true });
+      if (this.hasBias) y = add(y, this.param('bias'));
+      return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    });
   }
 }
 

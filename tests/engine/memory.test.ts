@@ -4,8 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Backend } from '../../engine/backend.js';
 import {
-  Adam, add, exp, gelu, keep, Linear, liveTensors, mean, mul, Random, reshape, setBackend, square, sub, sum,
-  tensor, tidy, valueAndGrads, type Tensor,
+  Adam, add, broadcastTo, cast, concat, div, dropout, exp, gatherRows, gelu, keep, l2Normalize, LayerNorm, layerNorm, Linear,
+  liveTensors, logSoftmax, logSumExp, matmul, max, maximum, mean, mul, MultiheadAttention, pad, Random, reshape, scatterAddRows,
+  setBackend, slice, softmax, square, sub, sum, sumTo, svd, tensor, Tensor, tidy, topk, TransformerEncoderLayer, transpose,
+  valueAndGrads, where,
 } from '../../engine/index.js';
 import { loadBackends, readF64, registerLoadFailures } from '../helpers.js';
 
@@ -166,6 +168,49 @@ for (const { name, backend } of load.available) {
     assert.is(backend.liveBuffers(), start.buffers + alive.size);
     for (const t of alive.keys()) t.dispose();
     assert.equal(counts(backend), start);
+  });
+
+  test(`${name}: every public op called outside any scope leaves only its outputs alive`, async () => {
+    setBackend(backend);
+    const x = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const g = tensor([1, 0.5, 2]);
+    const b = tensor([0, 1, 0]);
+    const idx = tensor(Int32Array.from([0, 1, 1]));
+    const idx2 = tensor(Int32Array.from([2, 0]));
+    const x3 = tensor(new Float32Array(24).map((_, i) => Math.sin(i)), [2, 3, 4]);
+    const rng = new Random(1);
+    const mods = {
+      linear: new Linear(3, 4, rng), norm: new LayerNorm(3), mha: new MultiheadAttention(4, 2, rng),
+      layer: new TransformerEncoderLayer(4, { heads: 2, ffn: 8 }, rng),
+    };
+    const probes: Record<string, () => unknown> = {
+      exp: () => exp(x), 'add number': () => add(x, 1), 'div number by tensor': () => div(2, x), 'maximum number': () => maximum(x, 2),
+      'sum all': () => sum(x), 'sum axes': () => sum(x, [0, 1]), 'sum all keepDims': () => sum(x, undefined, true),
+      'max all': () => max(x), 'max axes keepDims': () => max(x, [0, 1], true), mean: () => mean(x, 1), sumTo: () => sumTo(x, [3]),
+      softmax: () => softmax(x), logSoftmax: () => logSoftmax(x), logSumExp: () => logSumExp(x), topk: () => topk(x, 2),
+      matmul: () => matmul(x, x, { transB: true }), gatherRows: () => gatherRows(x, idx), scatterAddRows: () => scatterAddRows(x, idx2, 3),
+      layerNorm: () => layerNorm(x, g, b), l2Normalize: () => l2Normalize(x), dropout: () => dropout(x, 0.5, new Random(1)),
+      concat: () => concat([x, x], 0), pad: () => pad(x, [1, 1], [4, 5]), slice: () => slice(x, [0, 1], [2, 2]),
+      broadcastTo: () => broadcastTo(g, [2, 3]), transpose: () => transpose(x), where: () => where(x, x, x), cast: () => cast(x, 'i32'),
+      svd: () => svd(x),
+      'Linear.forward': () => mods.linear.forward(x), 'LayerNorm.forward': () => mods.norm.forward(x),
+      'MultiheadAttention.forward': () => mods.mha.forward(x3), 'TransformerEncoderLayer.forward': () => mods.layer.forward(x3),
+      'TransformerEncoderLayer.forward (training)': () => mods.layer.forward(x3, true, new Random(2)),
+    };
+    const leaks: string[] = [];
+    for (const [op, f] of Object.entries(probes)) {
+      const before = counts(backend);
+      const r = await f();
+      const outs = r instanceof Tensor ? [r] : Object.values(r as object).filter((v): v is Tensor => v instanceof Tensor);
+      const now = counts(backend);
+      const extra = now.tensors - before.tensors - outs.length;
+      const extraBuffers = now.buffers - before.buffers - outs.length;
+      outs.forEach((o) => o.dispose());
+      if (extra || extraBuffers) leaks.push(`${op}: ${extra} tensor(s), ${extraBuffers} buffer(s)`);
+    }
+    for (const t of [x, g, b, idx, idx2, x3]) t.dispose();
+    Object.values(mods).forEach((m) => m.dispose());
+    assert.equal(leaks, [], `${name}: ops left intermediates alive outside tidy:\n  ${leaks.join('\n  ')}`);
   });
 
   test(`${name}: valueAndGrads frees every intermediate, also when the function throws`, () => {
