@@ -4,6 +4,7 @@
  */
 import type { Command } from '../command.js';
 import bench from './bench.js';
+import train from './train.js';
 
-// To come: train, eval, recommend, export, serve, info.
-export const commands: Record<string, Command> = { bench };
+// To come: eval, recommend, export, serve, info.
+export const commands: Record<string, Command> = { bench, train } as Record<string, Command>;
