@@ -1,6 +1,7 @@
 // Elementwise kernels. Cheap ops run as f32x4; transcendentals go through f64 scalars (see math.ts).
 // Op codes are mirrored by name in backends/wasm/index.ts (UNARY_CODES / BINARY_CODES).
 import { erf64, normalCdf, powJS, sigmoid64, sign64, toInt32 } from './math';
+import { at, hi64, lo64, pack32 } from './util';
 
 const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, ABS = 4, SIGN = 5, SIGMOID = 6, TANH = 7, RELU = 8, GELU = 9,
   ERF = 10, SILU = 11, SOFTPLUS = 12, SIN = 13, COS = 14, SQUARE = 15, RECIPROCAL = 16;
@@ -10,9 +11,6 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5, POW = 6, EQ = 7, NE 
 const INV_SQRT_2PI: f64 = 0.3989422804014327;
 const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
 const SOFTPLUS_THRESHOLD: f64 = 20; // torch: softplus(x) = x above it
-
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 // ---- unary ----------------------------------------------------------------------------------------
 
@@ -62,7 +60,11 @@ function derivative64(op: i32, x: f64): f64 {
   }
   return NaN;
 }
-/** SIMD forms of the ops whose f32 result equals the rounded f64 one; returns false for the others. */
+
+/**
+ * SIMD forms of the ops whose f32 result equals the rounded f64 one (so both paths agree bit for bit);
+ * returns how many elements it did, 0 for the other ops.
+ */
 // @ts-ignore: decorator
 @inline function unaryVec(op: i32, x: usize, out: usize, n: i32): i32 {
   let i = 0;
@@ -124,9 +126,7 @@ export function affine(x: usize, out: usize, n: i32, alpha: f64, beta: f64): voi
   const va = f64x2.splat(alpha), vb = f64x2.splat(beta);
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(at(x, i));
-    const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v), va), vb);
-    const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3)), va), vb);
-    v128.store(at(out, i), v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+    v128.store(at(out, i), pack32(f64x2.add(f64x2.mul(lo64(v), va), vb), f64x2.add(f64x2.mul(hi64(v), va), vb)));
   }
   for (; i < n; i++) store<f32>(at(out, i), <f32>(alpha * <f64>load<f32>(at(x, i)) + beta));
 }

@@ -1,8 +1,6 @@
 // Optimiser kernels.
 import { fma32 } from './math';
-
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+import { at } from './util';
 
 /**
  * Adam in place with torch's float32 operation order (see engine/backend.ts); the add-with-alpha and

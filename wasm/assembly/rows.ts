@@ -1,18 +1,9 @@
 // Reductions and row kernels. Sums accumulate in f64 in a fixed order (lane-wise, then lanes in order,
 // then the tail), so results are deterministic and within an ulp or two of a double reference.
-
 import { toInt32 } from './math';
+import { at, at64, hi64, lo64 } from './util';
 
 const SUM = 0, MAX = 1, MIN = 2;
-
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
-// @ts-ignore: decorator
-@inline function at64(p: usize, i: i32): usize { return p + (<usize>i << 3); }
-// @ts-ignore: decorator
-@inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-// @ts-ignore: decorator
-@inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3)); }
 
 /** Σ x[i] over a contiguous run, in f64. */
 function sumRow(x: usize, n: i32): f64 {

@@ -1,10 +1,6 @@
 // Indexing kernels: row gathers, ordered scatter-add, CSR × dense, and the index checks that guard them
 // (run before any kernel writes, so a bad index never touches memory outside its buffers).
-
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
-// @ts-ignore: decorator
-@inline function at64(p: usize, i: i32): usize { return p + (<usize>i << 3); }
+import { at, at64, hi64, lo64, pack32 } from './util';
 
 /** Position of the first idx[i] outside [0, limit), or −1. */
 export function firstBadIndex(idx: usize, n: i32, limit: i32): i32 {
@@ -52,16 +48,6 @@ function demote(acc: usize, out: usize, n: i32): void {
   let j = 0;
   for (; j + 4 <= n; j += 4) v128.store(at(out, j), pack32(v128.load(at64(acc, j)), v128.load(at64(acc, j + 2))));
   for (; j < n; j++) store<f32>(at(out, j), <f32>load<f64>(at64(acc, j)));
-}
-
-// @ts-ignore: decorator
-@inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-// @ts-ignore: decorator
-@inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3)); }
-/** Four f32 lanes from two f64x2 (rounded). */
-// @ts-ignore: decorator
-@inline function pack32(lo: v128, hi: v128): v128 {
-  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
 /**
