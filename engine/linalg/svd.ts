@@ -8,6 +8,7 @@
  *
  * Backward (Townsend, "Differentiating the singular value decomposition"), entirely in engine ops:
  * dX = U·[(F∘(J−Jᵀ))S + diag(dS) + S(F∘(K−Kᵀ)) − J S⁻¹]·Vᵀ + dU·S⁻¹Vᵀ, J = UᵀdU, K = VᵀdV,
+ * plus U·S⁻¹·dVᵀ·(I − VVᵀ) over the live vectors when the rank is below d (B < d),
  * F_ij = 1/(s_j² − s_i²), guarded where singular values (nearly) coincide.
  */
 import { add, matmul, mul, reshape, sub, tensor, transpose, zeros } from '../ops/index.js';
@@ -70,6 +71,22 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
   return { values, vectors };
 }
 
+/** XᵀX in float64 from row-major X [B, d]: columns are copied out once so each entry is one tight dot product. */
+function gram(X: Float32Array, B: number, d: number): Float64Array {
+  const cols = new Float64Array(B * d);
+  for (let r = 0; r < B; r++) for (let i = 0; i < d; i++) cols[i * B + r] = X[r * d + i];
+  const G = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) {
+      let s = 0;
+      for (let r = 0, a = i * B, b = j * B; r < B; r++) s += cols[a + r] * cols[b + r];
+      G[i * d + j] = s;
+      G[j * d + i] = s;
+    }
+  }
+  return G;
+}
+
 /**
  * Thin SVD X = U·diag(S)·Vh of X [B, d], differentiable in X. Asynchronous: it reads X to the host.
  *
@@ -82,17 +99,7 @@ export async function svd(x: Tensor): Promise<Svd> {
   const [B, d] = x.shape;
   const X = await x.data() as Float32Array;
   if (x.disposed) throw new Error('svd: x was disposed while its values were being read');
-  const G = new Float64Array(d * d);
-  for (let r = 0; r < B; r++) {
-    const row = r * d;
-    for (let i = 0; i < d; i++) {
-      const xi = X[row + i];
-      if (xi === 0) continue;
-      for (let j = i; j < d; j++) G[i * d + j] += xi * X[row + j];
-    }
-  }
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) G[i * d + j] = G[j * d + i];
-  const { values, vectors: V } = symmetricEigen(G, d);
+  const { values, vectors: V } = symmetricEigen(gram(X, B, d), d);
 
   const rank = Math.min(B, d);
   const smax = Math.sqrt(Math.max(values[0], 0));
@@ -128,7 +135,8 @@ export async function svd(x: Tensor): Promise<Svd> {
   const S = tensor(Float32Array.from(s), [d]);
   const Vh = tensor(vh, [d, d]);
   const saved = [tensor(F, [d, d]), tensor(Float32Array.from(live), [d]), tensor(Float32Array.from(sinv), [d])];
-  record('svd', [x], [U, S, Vh, ...saved]);
+  // Rank-deficient (e.g. B < d): the backward pass needs the term for dVh outside the live right vectors.
+  record('svd', [x], [U, S, Vh, ...saved], { deficient: live.some((l) => l === 0) });
   if (!U.requiresGrad) for (const t of saved) t.dispose();
   return { U, S, Vh };
 }
@@ -149,5 +157,10 @@ export function svdBackward(dys: (Tensor | null)[], node: TapeNode): Tensor {
   const M = add(add(mul(skew(J), row(S)), mul(eye, row(dS))), sub(mul(col(S), skew(K)), mul(J, row(sinv))));
   const P = matmul(M, Vh);
   const Q = mul(col(sinv), Vh);
-  return add(matmul(U, P), matmul(dU, Q));
+  const dX = add(matmul(U, P), matmul(dU, Q));
+  if (!node.attrs.deficient) return dX;
+  // + U·S⁻¹·dVh·(I − Vhᵀ·diag(live)·Vh): the part of dVh orthogonal to the live right vectors, which
+  // the formula above drops when some singular values are zero (B < d); for full rank it vanishes.
+  const proj = sub(eye, matmul(mul(col(live), Vh), Vh, { transA: true }));
+  return add(dX, matmul(U, matmul(mul(col(sinv), dVh), proj)));
 }
