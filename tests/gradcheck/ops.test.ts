@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import { UNARY_OPS, BINARY_OPS, type UnaryOp } from '../../engine/backend.js';
 import {
-  affine, binary, broadcastTo, concat, CsrMatrix, dropout, gatherRows, l2Normalize, layerNorm, logSoftmax, logSumExp,
+  abs, add, affine, binary, div, maximum, minimum, mul, pow, sub, broadcastTo, concat, CsrMatrix, dropout, gatherRows, l2Normalize, layerNorm, logSoftmax, logSumExp,
   matmul, max, mean, min, pad, permute, Random, reshape, scatterAddRows, slice, softmax, spmm, sum, sumTo, tensor,
   transpose, unary, where, type Tensor,
 } from '../../engine/index.js';
@@ -71,6 +71,14 @@ for (const op of BINARY_OPS) {
     }
   });
 }
+
+test('number operands (affine shortcuts and scalar tensors)', () => {
+  const x = t64(randSigned(36, 12, 0.3, 2), [3, 4]);
+  gradcheck('add/sub/mul/div with numbers', [x], () => [add(x, 0.7), add(-1.5, x), sub(x, 2), sub(3, x), mul(x, -4), mul(0.25, x), div(x, 3)]);
+  gradcheck('div(number, tensor)', [x], () => div(2, x));
+  gradcheck('maximum(tensor, number), minimum(number, tensor), pow(tensor, number), pow(number, tensor)', [x],
+    () => [maximum(x, 0.05), minimum(-0.05, x), pow(abs(x), 1.5), pow(2, x)]);
+});
 
 test('binary pow: negative base with integral exponents (d/db masked to 0)', () => {
   const a = t64([-1.5, -0.7, 2, -3], [4]);
