@@ -93,6 +93,10 @@ for (const [batch, m, n, k] of [[3, 4, 5, 63], [2, 65, 3, 64], [5, 1, 64, 4]]) {
   }
 }
 
+// Non-finite entries must propagate as in a plain dot product (0·∞ = NaN), not be skipped.
+cases.push({ op: 'matmul', shapes: [[5, 6], [6, 7]], seed: seed++, tol: { atol: 1e-6, rtol: 1e-4 }, args: { tA: false, tB: false }, tag: 'non-finite',
+  inputs: [{ kind: 'values', values: [1, 0, 2, -1, 0.5, 3, Infinity, 0, 1] }, { kind: 'values', values: [0, 1, -2, NaN, 1, 0.25, 2] }] });
+
 // spmm: dense [cols, d] with d across the SIMD edges.
 for (const d of EDGE_SIZES) cases.push({ op: 'spmm', shapes: [[9, d]], seed: seed++, tol: ACCUM, args: { rows: 7, density: 0.4 } });
 cases.push({ op: 'spmm', shapes: [[63, 65]], seed: seed++, tol: ACCUM, args: { rows: 65, density: 0.2 } });

@@ -73,6 +73,18 @@ for (const op of ['softmax', 'logSoftmax', 'logSumExp']) {
   });
 }
 
+// Degenerate rows: all −Infinity (softmax NaN, logSumExp −Infinity), a +Infinity entry, a NaN entry.
+for (const op of ['softmax', 'logSoftmax', 'logSumExp']) {
+  push(op, [[4, 3]], undefined, {
+    inputs: [{ kind: 'values', values: [-Infinity, -Infinity, -Infinity, 1, Infinity, 2, 0.5, NaN, 1, 3, 2, 1] }],
+    tag: 'degenerate rows', tol: { atol: 1e-6, rtol: 1e-5, relTo: 'element' },
+  });
+}
+// NaN propagates through max/min/sum (NaN-aware reductions are a classic SIMD slip).
+for (const op of Object.keys(REDUCERS)) {
+  push(op, [[3, 5]], { axes: 1 }, { inputs: [{ kind: 'values', values: [1, NaN, 3, -2, 0, 4, 5, 6, 7, NaN, 8, -1, 2, 9, 0.5] }], tag: 'NaN' });
+}
+
 // topk: k from 0 to n; ties (few distinct values) must come out lower index first; ±Infinity.
 for (const [shape, k] of [[[1], 1], [[5], 5], [[3, 4], 2], [[257], 10], [[6, 256], 1], [[6, 256], 5], [[3, 64], 64],
   [[4, 65], 3], [[2, 63], 17], [[3, 63], 0]] as [number[], number][]) {
@@ -80,5 +92,6 @@ for (const [shape, k] of [[[1], 1], [[5], 5], [[3, 4], 2], [[257], 10], [[6, 256
   push('topk', [shape], { k }, { tol: EXACT, inputs: [{ kind: 'quant', lo: -2, hi: 3 }], tag: 'ties' });
 }
 push('topk', [[2, 6]], { k: 4 }, { tol: EXACT, inputs: [{ kind: 'values', values: [-Infinity, 1, Infinity, 1, -0, 0] }], tag: 'infinities' });
+push('topk', [[2, 5]], { k: 5 }, { tol: EXACT, inputs: [{ kind: 'values', values: [1, NaN, 3, -Infinity, NaN] }], tag: 'NaN ranks last' });
 
 await runConformance(ops, cases);
