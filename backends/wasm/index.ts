@@ -290,9 +290,7 @@ class WasmBackend implements Backend {
 
   matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
     let { batch, m, n, k, transA, transB, aBatchStride, bBatchStride } = args;
-    for (const [key, v] of Object.entries({ batch, m, n, k, aBatchStride, bBatchStride })) {
-      if (!Number.isInteger(v) || v < 0) throw new Error(`wasm backend: matmul ${key} = ${v}`);
-    }
+    counts('matmul', { batch, m, n, k, aBatchStride, bBatchStride });
     const pa = this.ptr(a, 'matmul a', 'f32', batch && m * k ? (batch - 1) * aBatchStride + m * k : 0);
     const pb = this.ptr(b, 'matmul b', 'f32', batch && k * n ? (batch - 1) * bBatchStride + k * n : 0);
     if (k === 0 || batch * m * n === 0) return this.zeros(batch * m * n, 'f32');
@@ -308,6 +306,7 @@ class WasmBackend implements Backend {
   }
 
   spmm(indptr: Storage, indices: Storage, values: Storage, dense: Storage, rows: number, d: number): Storage {
+    counts('spmm', { rows, d });
     const pp = this.ptr(indptr, 'spmm indptr', 'i32', rows + 1);
     const pi = this.ptr(indices, 'spmm indices', 'i32'), pv = this.ptr(values, 'spmm values', 'f32');
     const pd = this.ptr(dense, 'spmm dense', 'f32');
@@ -334,6 +333,7 @@ class WasmBackend implements Backend {
 
   reduce(op: ReduceOp, x: Storage, outer: number, n: number, inner: number): Storage {
     const code = code_(REDUCE_CODES, op, 'reduce');
+    counts('reduce', { outer, n, inner });
     const p = this.ptr(x, 'reduce input', undefined, outer * n * inner);
     const out = this.alloc(outer * inner, x.dtype); // i32 in, i32 out (as the reference)
     if (outer * inner === 0) return out;
@@ -343,6 +343,7 @@ class WasmBackend implements Backend {
   }
 
   softmax(x: Storage, rows: number, n: number): Storage {
+    counts('softmax', { rows, n });
     const p = this.ptr(x, 'softmax input', 'f32', rows * n);
     const out = this.alloc(rows * n, 'f32');
     this.k.softmax(p, out.ptr, rows, n, this.scratch(n * 8));
@@ -350,6 +351,7 @@ class WasmBackend implements Backend {
   }
 
   logSumExp(x: Storage, rows: number, n: number): Storage {
+    counts('logSumExp', { rows, n });
     const p = this.ptr(x, 'logSumExp input', 'f32', rows * n);
     const out = this.alloc(rows, 'f32');
     this.k.logSumExp(p, out.ptr, rows, n);
@@ -357,8 +359,9 @@ class WasmBackend implements Backend {
   }
 
   topk(x: Storage, rows: number, n: number, k: number): { values: Storage; indices: Storage } {
+    counts('topk', { rows, n, k });
+    if (k > n) throw new Error(`wasm backend: topk k = ${k} exceeds the row length n = ${n}`);
     const p = this.ptr(x, 'topk input', 'f32', rows * n);
-    if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`wasm backend: topk k = ${k} with n = ${n}`);
     const values = this.alloc(rows * k, 'f32'), indices = this.alloc(rows * k, 'i32');
     this.k.topk(p, values.ptr, indices.ptr, rows, n, k, this.scratch(k * 4));
     return { values, indices };
@@ -366,6 +369,7 @@ class WasmBackend implements Backend {
 
   layerNorm(x: Storage, gamma: Storage, beta: Storage, rows: number, d: number, eps: number):
     { y: Storage; mean: Storage; rstd: Storage } {
+    counts('layerNorm', { rows, d });
     const px = this.ptr(x, 'layerNorm x', 'f32', rows * d);
     const pg = this.ptr(gamma, 'layerNorm gamma', 'f32', d), pb = this.ptr(beta, 'layerNorm beta', 'f32', d);
     const y = this.alloc(rows * d, 'f32'), mean = this.alloc(rows, 'f32'), rstd = this.alloc(rows, 'f32');
@@ -375,6 +379,7 @@ class WasmBackend implements Backend {
 
   layerNormGrad(dy: Storage, x: Storage, gamma: Storage, mean: Storage, rstd: Storage, rows: number, d: number):
     { dx: Storage; dgamma: Storage; dbeta: Storage } {
+    counts('layerNormGrad', { rows, d });
     const pdy = this.ptr(dy, 'layerNormGrad dy', 'f32', rows * d), px = this.ptr(x, 'layerNormGrad x', 'f32', rows * d);
     const pg = this.ptr(gamma, 'layerNormGrad gamma', 'f32', d);
     const pm = this.ptr(mean, 'layerNormGrad mean', 'f32', rows), pr = this.ptr(rstd, 'layerNormGrad rstd', 'f32', rows);
@@ -394,6 +399,7 @@ class WasmBackend implements Backend {
   }
 
   gatherRows(table: Storage, idx: Storage, tableRows: number, d: number): Storage {
+    counts('gatherRows', { tableRows, d });
     const pt = this.ptr(table, 'gatherRows table', undefined, tableRows * d);
     const pi = this.ptr(idx, 'gatherRows idx', 'i32');
     this.checkIndices('gatherRows', pi, idx.size, tableRows);
@@ -403,6 +409,7 @@ class WasmBackend implements Backend {
   }
 
   scatterAddRows(src: Storage, idx: Storage, outRows: number, d: number): Storage {
+    counts('scatterAddRows', { outRows, d });
     const pi = this.ptr(idx, 'scatterAddRows idx', 'i32');
     const ps = this.ptr(src, 'scatterAddRows src', 'f32', idx.size * d);
     this.checkIndices('scatterAddRows', pi, idx.size, outRows);
@@ -426,6 +433,13 @@ class WasmBackend implements Backend {
 
 function destroyed(): never {
   throw new Error('wasm backend: used after destroy()');
+}
+
+/** Throws unless every count is a non-negative integer that fits the kernels' i32 arguments. */
+function counts(kernel: string, xs: Record<string, number>): void {
+  for (const [key, v] of Object.entries(xs)) {
+    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new Error(`wasm backend: ${kernel} ${key} = ${v}`);
+  }
 }
 
 function code_<K extends string>(codes: Record<K, number>, op: K, kernel: string): number {

@@ -419,6 +419,9 @@ test('softmax and logSumExp', () => {
   const l = be.logSumExp(inf, 2, 2), y = be.softmax(inf, 2, 2);
   assert.equal(Array.from(read(l)), [-Infinity, 1]);
   assert.equal(Array.from(read(y)).slice(2), [1, 0]);
+  throwsWith(() => be.softmax(inf, 2, -2), /softmax n = -2/, 'negative count');
+  throwsWith(() => be.topk(inf, 1, 4, 5), /exceeds/, 'k > n');
+  throwsWith(() => be.logSumExp(inf, 3, 2), /needs 6/, 'too small input');
   for (const s of [inf, l, y]) be.free(s);
 });
 
