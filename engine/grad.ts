@@ -4,7 +4,7 @@
  */
 import type { BinaryOp, UnaryOp } from './backend.js';
 import {
-  add, broadcastTo, div, equal, exp, gatherRows, less, log, matmul, mul, neg, pad, permute,
+  add, broadcastTo, div, equal, gatherRows, less, softmax, log, matmul, mul, neg, pad, permute,
   reshape, scatterAddRows, slice, spmm, sub, sum, sumTo, where, type CsrMatrix, zeros, pow, affine, greater,
 } from './ops/index.js';
 import { svdBackward } from './linalg/svd.js';
@@ -99,10 +99,7 @@ export const GRADIENTS: Record<OpName, GradFn> = {
     const dy = dys[0]!;
     return [mul(y, sub(dy, sum(mul(dy, y), -1, true)))];
   },
-  logSumExp: (dys, { inputs: [x], outputs: [y] }) => {
-    const keepShape = [...y.shape, 1];
-    return [mul(exp(sub(x, reshape(y, keepShape))), reshape(dys[0]!, keepShape))];
-  },
+  logSumExp: (dys, { inputs: [x], outputs: [y] }) => [mul(softmax(x), reshape(dys[0]!, [...y.shape, 1]))],
   matmul: (dys, { inputs: [a, b], attrs }) => matmulGrad(dys[0]!, a, b, attrs.transA as boolean, attrs.transB as boolean),
   spmm: (dys, { attrs }) => [spmm((attrs.a as CsrMatrix).T, dys[0]!)],
   gatherRows: (dys, { inputs: [table, idx] }) => [scatterAddRows(dys[0]!, idx, table.shape[0]), null],

@@ -10,7 +10,7 @@ import type { Tensor } from './tensor.js';
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
 
-/** High 32 bits of the 64-bit product of two uint32 (JS numbers are exact only to 2^53). */
+/** High 32 bits of the 64-bit product of two uint32, from 16-bit halves (JS numbers are exact to 2^53). */
 function mulhi(a: number, b: number): number {
   const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
   const lh = al * bh, hl = ah * bl;
@@ -18,16 +18,29 @@ function mulhi(a: number, b: number): number {
   return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
 }
 
-/** One Philox4x32-10 block: four uint32 words for counter block `n` under `key`. */
-export function philox(k0: number, k1: number, c0: number, c1: number, c2 = 0, c3 = 0): [number, number, number, number] {
+/** Writes Philox4x32-10 block (c0..c3) under key (k0, k1) into out[at..at+4), allocating nothing. */
+function philoxInto(k0: number, k1: number, c0: number, c1: number, c2: number, c3: number, out: Uint32Array, at: number): void {
   for (let r = 0; r < 10; r++) {
-    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
-    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    const hi0 = mulhi(c0, M0), lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(c2, M1), lo1 = Math.imul(M1, c2) >>> 0;
+    c0 = (hi1 ^ c1 ^ k0) >>> 0;
+    c1 = lo1;
+    c2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c3 = lo0;
     k0 = (k0 + W0) >>> 0;
     k1 = (k1 + W1) >>> 0;
   }
-  return [c0, c1, c2, c3];
+  out[at] = c0;
+  out[at + 1] = c1;
+  out[at + 2] = c2;
+  out[at + 3] = c3;
+}
+
+/** One Philox4x32-10 block: the four uint32 words for counter (c0..c3) under key (k0, k1). */
+export function philox(k0: number, k1: number, c0: number, c1: number, c2 = 0, c3 = 0): [number, number, number, number] {
+  const out = new Uint32Array(4);
+  philoxInto(k0 >>> 0, k1 >>> 0, c0 >>> 0, c1 >>> 0, c2 >>> 0, c3 >>> 0, out, 0);
+  return [out[0], out[1], out[2], out[3]];
 }
 
 export interface RandomState { seed: number; position: number }
@@ -35,7 +48,7 @@ export interface RandomState { seed: number; position: number }
 export class Random {
   private readonly k0: number;
   private readonly k1: number;
-  private block: number[] = [];
+  private readonly block = new Uint32Array(4);
   private blockIndex = -1;
 
   /** `seed`: any integer in [0, 2^53); `position`: words already drawn (from `state()`). */
@@ -55,25 +68,53 @@ export class Random {
   nextU32(): number {
     const b = Math.floor(this.position / 4);
     if (b !== this.blockIndex) {
-      this.block = philox(this.k0, this.k1, b >>> 0, Math.floor(b / 2 ** 32) >>> 0);
+      philoxInto(this.k0, this.k1, b >>> 0, Math.floor(b / 2 ** 32) >>> 0, 0, 0, this.block, 0);
       this.blockIndex = b;
     }
     return this.block[this.position++ % 4];
   }
 
+  /** The next n words of the stream (whole blocks are generated straight into the result). */
+  words(n: number): Uint32Array {
+    const out = new Uint32Array(n);
+    let i = 0;
+    while (i < n && this.position % 4 !== 0) out[i++] = this.nextU32();
+    for (; i + 4 <= n; i += 4) {
+      const b = this.position / 4;
+      philoxInto(this.k0, this.k1, b >>> 0, Math.floor(b / 2 ** 32) >>> 0, 0, 0, out, i);
+      this.position += 4;
+    }
+    while (i < n) out[i++] = this.nextU32();
+    return out;
+  }
+
   /** n floats uniform in [0, 1), 24-bit resolution (exact in float32). */
   uniform(n: number): Float32Array {
+    const w = this.words(n);
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = (this.nextU32() >>> 8) * 2 ** -24;
+    for (let i = 0; i < n; i++) out[i] = (w[i] >>> 8) * 2 ** -24;
+    return out;
+  }
+
+  /**
+   * An inverted-dropout mask of n values: 0 with probability p, else 1/(1−p) (the word's top 24 bits
+   * against p, exactly as `uniform(n)[i] >= p`).
+   */
+  dropoutMask(n: number, p: number): Float32Array {
+    const w = this.words(n);
+    const out = new Float32Array(n);
+    const scale = 1 / (1 - p);
+    for (let i = 0; i < n; i++) out[i] = (w[i] >>> 8) * 2 ** -24 >= p ? scale : 0;
     return out;
   }
 
   /** n standard normal floats (Box–Muller, in float64 then rounded). */
   normal(n: number, mean = 0, std = 1): Float32Array {
     const out = new Float32Array(n);
+    const w = this.words(2 * Math.ceil(n / 2));
     for (let i = 0; i < n; i += 2) {
-      const u1 = ((this.nextU32() >>> 8) + 1) * 2 ** -24; // (0, 1]: log is finite
-      const u2 = (this.nextU32() >>> 8) * 2 ** -24;
+      const u1 = ((w[i] >>> 8) + 1) * 2 ** -24; // (0, 1]: log is finite
+      const u2 = (w[i + 1] >>> 8) * 2 ** -24;
       const r = Math.sqrt(-2 * Math.log(u1));
       out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
       if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
@@ -87,8 +128,9 @@ export class Random {
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || range <= 0 || range > 2 ** 31) {
       throw new Error(`Random.int: need integers lo < hi with hi − lo ≤ 2^31, got [${lo}, ${hi})`);
     }
+    const w = this.words(n);
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = lo + Math.min(range - 1, Math.floor((this.nextU32() / 2 ** 32) * range));
+    for (let i = 0; i < n; i++) out[i] = lo + Math.min(range - 1, Math.floor((w[i] / 2 ** 32) * range));
     return out;
   }
 

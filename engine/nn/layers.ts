@@ -67,9 +67,8 @@ export class LayerNorm extends Module {
 export function dropout(x: Tensor, p: number, rng: Random): Tensor {
   if (p < 0 || p >= 1) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (p === 0) return affine(x, 1);
-  const scale = 1 / (1 - p);
   // In a scope, so that the mask does not outlive the call (a tape still keeps it for the backward pass).
-  return tidy(() => mul(x, tensor(rng.uniform(x.size).map((u) => (u >= p ? scale : 0)), x.shape)));
+  return tidy(() => mul(x, tensor(rng.dropoutMask(x.size, p), x.shape)));
 }
 
 /** x / max(‖x‖₂, eps) along the last axis (as torch.nn.functional.normalize). */

@@ -42,7 +42,7 @@ export class MultiheadAttention extends Module {
       // (q and k get exactly zero gradient, as in PyTorch); dropout on that weight drops a whole head.
       let v = proj(2);
       if (training && p > 0 && rng) {
-        const keepHead = rng.uniform(B * this.heads).map((u) => (u >= p ? 1 / (1 - p) : 0));
+        const keepHead = rng.dropoutMask(B * this.heads, p);
         const mask = reshape(tensor(keepHead, [B, 1, this.heads, 1]), [B, 1, this.heads, 1]);
         v = reshape(mul(reshape(v, [B, 1, this.heads, d / this.heads]), mask), [B, 1, d]);
       }

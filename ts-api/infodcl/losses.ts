@@ -13,10 +13,11 @@ export function reconstructionLoss(target: Tensor, pred: Tensor): Tensor {
  * −Σ_b log( exp(cos(v_b, e_pos_b)/τ) / Σ_j exp(cos(v_b, e_j)/τ) ), computed as logsumexp − positive.
  */
 export function infoNceLoss(view: Tensor, items: Tensor, pos: Tensor, tau: number): Tensor {
-  const v = l2Normalize(view);
+  // 1/τ is folded into the [B, d] view, not applied to the [B, N] logits (two fewer passes over B×N).
+  const v = affine(l2Normalize(view), 1 / tau);
   const e = l2Normalize(items);
-  const logits = affine(matmul(v, e, { transB: true }), 1 / tau);
-  const positive = affine(sum(mul(v, gatherRows(e, pos)), -1), 1 / tau);
+  const logits = matmul(v, e, { transB: true });
+  const positive = sum(mul(v, gatherRows(e, pos)), -1);
   return sum(sub(logSumExp(logits), positive));
 }
 
