@@ -128,4 +128,27 @@ export interface Backend {
    * bias corrections computed in double and rounded to float32.
    */
   adam(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void;
+
+  // ---- optional fused kernels: the engine composes the same result from the kernels above when a
+  // ---- backend lacks one, so they only ever make things faster ---------------------------------------
+  /**
+   * Softmax cross-entropy over dot-product scores, without materialising the [rows, n] score matrix:
+   * for each row i of Q [rows, d], lse_i = log Σ_j exp(q_i·k_j) over K [n, d] (j ascending, running
+   * max) and loss_i = lse_i − q_i·k_{t_i}, t an i32 [rows] of targets in [0, n).
+   */
+  dotCrossEntropy?(q: Storage, k: Storage, targets: Storage, rows: number, n: number, d: number): { loss: Storage; lse: Storage };
+  /**
+   * Gradients of Σ_i dy_i · loss_i with p_ij = exp(q_i·k_j − lse_i) recomputed:
+   * dq_i = dy_i (Σ_j p_ij k_j − k_{t_i}), dk_j = Σ_i dy_i (p_ij − [t_i = j]) q_i, each summed in ascending order.
+   */
+  dotCrossEntropyGrad?(q: Storage, k: Storage, targets: Storage, lse: Storage, dy: Storage, rows: number, n: number, d: number):
+    { dq: Storage; dk: Storage };
+  /**
+   * n floats uniform in [0, 1): element i is (w >>> 8) · 2^-24 for word w = position + i of the
+   * Philox4x32-10 stream under key (k0, k1), word w being word (w mod 4) of block ⌊w/4⌋ with counter
+   * (⌊w/4⌋ mod 2^32, ⌊w/2^34⌋, 0, 0) — bit-identical to the host `Random.uniform`.
+   */
+  philoxUniform?(k0: number, k1: number, position: number, n: number): Storage;
+  /** XᵀX of X [rows, d] accumulated in float64 (rows ascending), returned to the host (CPU backends). */
+  gramF64?(x: Storage, rows: number, d: number): Float64Array;
 }

@@ -13,7 +13,8 @@ import { Tensor } from './tensor.js';
 
 export type OpName =
   | 'unary' | 'affine' | 'binary' | 'where' | 'reshape' | 'permute' | 'slice' | 'pad' | 'concat' | 'broadcastTo'
-  | 'reduce' | 'softmax' | 'logSumExp' | 'matmul' | 'spmm' | 'gatherRows' | 'scatterAddRows' | 'layerNorm' | 'svd';
+  | 'reduce' | 'softmax' | 'logSumExp' | 'matmul' | 'spmm' | 'gatherRows' | 'scatterAddRows' | 'layerNorm' | 'svd'
+  | 'dotCrossEntropy';
 
 export type GradFn = (dys: (Tensor | null)[], node: TapeNode) => (Tensor | null)[];
 
@@ -114,4 +115,11 @@ export const GRADIENTS: Record<OpName, GradFn> = {
       new Tensor(r.dbeta, gamma.shape, 'f32', x.backend)];
   },
   svd: (dys, node) => [svdBackward(dys, node)],
+  dotCrossEntropy: (dys, node) => {
+    const [q, k, t] = node.inputs;
+    const lse = node.outputs[1];
+    const dy = dyOf(dys, node);
+    const r = q.backend.dotCrossEntropyGrad!(q.storage, k.storage, t.storage, lse.storage, dy.storage, q.shape[0], k.shape[0], q.shape[1]);
+    return [new Tensor(r.dq, q.shape, 'f32', q.backend), new Tensor(r.dk, k.shape, 'f32', q.backend), null];
+  },
 };

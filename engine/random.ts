@@ -6,7 +6,7 @@
 import { tensor } from './ops/create.js';
 import type { Shape } from './shape.js';
 import { sizeOf } from './shape.js';
-import type { Tensor } from './tensor.js';
+import { getBackend, Tensor } from './tensor.js';
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
 
@@ -96,18 +96,6 @@ export class Random {
     return out;
   }
 
-  /**
-   * An inverted-dropout mask of n values: 0 with probability p, else 1/(1−p) (the word's top 24 bits
-   * against p, exactly as `uniform(n)[i] >= p`).
-   */
-  dropoutMask(n: number, p: number): Float32Array {
-    const w = this.words(n);
-    const out = new Float32Array(n);
-    const scale = 1 / (1 - p);
-    for (let i = 0; i < n; i++) out[i] = (w[i] >>> 8) * 2 ** -24 >= p ? scale : 0;
-    return out;
-  }
-
   /** n standard normal floats (Box–Muller, in float64 then rounded). */
   normal(n: number, mean = 0, std = 1): Float32Array {
     const out = new Float32Array(n);
@@ -148,7 +136,13 @@ export class Random {
     return tensor(this.normal(sizeOf(shape), 0, std), shape);
   }
 
+  /** Uniform [0, 1) values as a tensor: generated on the backend where it has a Philox kernel, else here (same bits). */
   rand(shape: Shape): Tensor {
-    return tensor(this.uniform(sizeOf(shape)), shape);
+    const n = sizeOf(shape);
+    const b = getBackend();
+    if (!b.philoxUniform) return tensor(this.uniform(n), shape);
+    const t = new Tensor(b.philoxUniform(this.k0, this.k1, this.position, n), shape, 'f32', b);
+    this.position += n;
+    return t;
   }
 }

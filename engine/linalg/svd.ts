@@ -97,9 +97,9 @@ export async function svd(x: Tensor): Promise<Svd> {
   checkDtype(x, 'f32', 'svd', 'x');
   if (x.rank !== 2 || x.shape[0] < 1 || x.shape[1] < 1) throw new Error(`svd: needs a non-empty matrix [B, d], got ${fmt(x.shape)}`);
   const [B, d] = x.shape;
-  const X = await x.data() as Float32Array;
+  const G = x.backend.gramF64 ? x.backend.gramF64(x.storage, B, d) : gram(await x.data() as Float32Array, B, d);
   if (x.disposed) throw new Error('svd: x was disposed while its values were being read');
-  const { values, vectors: V } = symmetricEigen(gram(X, B, d), d);
+  const { values, vectors: V } = symmetricEigen(G, d);
 
   const rank = Math.min(B, d);
   const smax = Math.sqrt(Math.max(values[0], 0));

@@ -1,5 +1,5 @@
 /** Basic layers: Linear, Embedding, LayerNorm, and functional dropout / l2-normalise. */
-import { add, affine, div, gatherRows, layerNorm, matmul, maximum, mul, ones, reshape, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
+import { add, affine, div, gatherRows, greaterEqual, layerNorm, matmul, maximum, mul, ones, reshape, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
 import type { Random } from '../random.js';
 import { Tensor, tidy } from '../tensor.js';
 import { Module } from './module.js';
@@ -63,12 +63,17 @@ export class LayerNorm extends Module {
   }
 }
 
+/** An inverted-dropout mask of `shape`: 0 with probability p, else 1/(1−p) (uniforms drawn from `rng`). */
+export function dropoutMask(shape: readonly number[], p: number, rng: Random): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  return tidy(() => affine(greaterEqual(rng.rand(shape), p), 1 / (1 - p)));
+}
+
 /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1−p). */
 export function dropout(x: Tensor, p: number, rng: Random): Tensor {
-  if (p < 0 || p >= 1) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (p === 0) return affine(x, 1);
   // In a scope, so that the mask does not outlive the call (a tape still keeps it for the backward pass).
-  return tidy(() => mul(x, tensor(rng.dropoutMask(x.size, p), x.shape)));
+  return tidy(() => mul(x, dropoutMask(x.shape, p, rng)));
 }
 
 /** x / max(‖x‖₂, eps) along the last axis (as torch.nn.functional.normalize). */

@@ -3,7 +3,7 @@ import { add, affine, matmul, mul, permute, relu, reshape, slice, softmax, tenso
 import type { Random } from '../random.js';
 import { tidy, type Tensor } from '../tensor.js';
 import { fmt } from '../shape.js';
-import { dropout, LayerNorm, Linear } from './layers.js';
+import { dropout, dropoutMask, LayerNorm, Linear } from './layers.js';
 import { Module } from './module.js';
 
 /** nn.MultiheadAttention with packed in-projection `in_proj_weight` [3d, d] (rows q | k | v). */
@@ -42,8 +42,7 @@ export class MultiheadAttention extends Module {
       // (q and k get exactly zero gradient, as in PyTorch); dropout on that weight drops a whole head.
       let v = proj(2);
       if (training && p > 0 && rng) {
-        const keepHead = rng.dropoutMask(B * this.heads, p);
-        const mask = reshape(tensor(keepHead, [B, 1, this.heads, 1]), [B, 1, this.heads, 1]);
+        const mask = dropoutMask([B, 1, this.heads, 1], p, rng);
         v = reshape(mul(reshape(v, [B, 1, this.heads, d / this.heads]), mask), [B, 1, d]);
       }
       return this.outProj.forward(v);

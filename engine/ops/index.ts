@@ -3,3 +3,4 @@ export * from './elementwise.js';
 export * from './layout.js';
 export * from './reduce.js';
 export * from './linalg.js';
+export * from './fused.js';

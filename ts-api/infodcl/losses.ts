@@ -1,6 +1,6 @@
 /** InfoDCL's loss terms (SPEC §5) as plain functions of tensors. */
 import {
-  add, affine, gatherRows, l2Normalize, logSumExp, matmul, mean, mul, softplus, square, sub, sum, type Tensor,
+  add, affine, dotCrossEntropy, l2Normalize, mean, mul, softplus, square, sub, sum, type Tensor,
 } from '../../engine/index.js';
 
 /** mean over all elements of (target − pred)². */
@@ -13,12 +13,8 @@ export function reconstructionLoss(target: Tensor, pred: Tensor): Tensor {
  * −Σ_b log( exp(cos(v_b, e_pos_b)/τ) / Σ_j exp(cos(v_b, e_j)/τ) ), computed as logsumexp − positive.
  */
 export function infoNceLoss(view: Tensor, items: Tensor, pos: Tensor, tau: number): Tensor {
-  // 1/τ is folded into the [B, d] view, not applied to the [B, N] logits (two fewer passes over B×N).
-  const v = affine(l2Normalize(view), 1 / tau);
-  const e = l2Normalize(items);
-  const logits = matmul(v, e, { transB: true });
-  const positive = sum(mul(v, gatherRows(e, pos)), -1);
-  return sum(sub(logSumExp(logits), positive));
+  // 1/τ is folded into the [B, d] view; the fused op never materialises the [B, N] logits where it can.
+  return sum(dotCrossEntropy(affine(l2Normalize(view), 1 / tau), l2Normalize(items), pos));
 }
 
 /** mean softplus(u·e_neg − u·e_pos) (= −log σ(u·e_pos − u·e_neg)). */
