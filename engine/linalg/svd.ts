@@ -1,8 +1,8 @@
 /**
  * Thin SVD of a B×d matrix (d small, e.g. 64) with its gradient.
  *
- * Forward: the d×d Gram matrix XᵀX is formed in float64 on the host and diagonalised by cyclic Jacobi
- * (exact to ~1e-15, so the float32 result is as good as LAPACK's), then U = X·V·diag(1/s) runs on the
+ * Forward: the d×d Gram matrix XᵀX is formed in float64 and diagonalised on the host (Householder + QL,
+ * accurate to ~1e-15, so the float32 result is as good as LAPACK's), then U = X·V·diag(1/s) runs on the
  * backend. Signs follow SPEC: the largest-|·| entry of each right singular vector is positive. For B < d,
  * U gets zero columns and s zeros (the reference crashes there).
  *
@@ -26,49 +26,145 @@ export interface Svd {
   Vh: Tensor;
 }
 
-/** Eigen-decomposition of a symmetric n×n matrix (row-major, float64) by cyclic Jacobi; sorted descending. */
+/**
+ * Eigen-decomposition of a symmetric n×n matrix (row-major, float64): Householder reduction to
+ * tridiagonal form, then the implicit QL algorithm (the EISPACK tred2/tql2 pair, O(n³)).
+ * Eigenvalues descending (ties by index), eigenvectors as the columns of `vectors`.
+ */
 export function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const A = Float64Array.from(a);
-  const V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  let norm = 0;
-  for (let i = 0; i < n * n; i++) norm += A[i] * A[i];
-  const tol = 1e-30 * norm;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q] * A[p * n + q];
-    if (off <= tol) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
-        if (apq === 0) continue;
-        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = A[k * n + p], akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = A[p * n + k], aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = V[k * n + p], vkq = V[k * n + q];
-          V[k * n + p] = c * vkp - s * vkq;
-          V[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => A[j * n + j] - A[i * n + i] || i - j);
-  const values = Float64Array.from(order, (i) => A[i * n + i]);
+  const V = Float64Array.from(a);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  tridiagonalize(V, d, e, n);
+  diagonalizeTridiagonal(V, d, e, n);
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[j] - d[i] || i - j);
+  const values = Float64Array.from(order, (i) => d[i]);
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => { for (let k = 0; k < n; k++) vectors[k * n + dst] = V[k * n + src]; });
   return { values, vectors };
+}
+
+/** Householder tridiagonalisation in place: V becomes the orthogonal transform, d the diagonal, e the sub-diagonal. */
+function tridiagonalize(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = V[(n - 1) * n + j];
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = V[(i - 1) * n + j];
+        V[i * n + j] = 0;
+        V[j * n + i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) { d[k] /= scale; h += d[k] * d[k]; }
+      let f = d[i - 1];
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        V[j * n + i] = f;
+        g = e[j] + V[j * n + j] * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += V[k * n + j] * d[k];
+          e[k] += V[k * n + j] * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) { e[j] /= h; f += e[j] * d[j]; }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        g = e[j];
+        for (let k = j; k <= i - 1; k++) V[k * n + j] -= f * e[k] + g * d[k];
+        d[j] = V[(i - 1) * n + j];
+        V[i * n + j] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  // Accumulate the transformations.
+  for (let i = 0; i < n - 1; i++) {
+    V[(n - 1) * n + i] = V[i * n + i];
+    V[i * n + i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = V[k * n + i + 1] / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += V[k * n + i + 1] * V[k * n + j];
+        for (let k = 0; k <= i; k++) V[k * n + j] -= g * d[k];
+      }
+    }
+    for (let k = 0; k <= i; k++) V[k * n + i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) { d[j] = V[(n - 1) * n + j]; V[(n - 1) * n + j] = 0; }
+  V[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+}
+
+/** Implicit QL with Wilkinson-style shifts on the tridiagonal (d, e), rotating V along. */
+function diagonalizeTridiagonal(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n && Math.abs(e[m]) > eps * tst1) m++;
+    if (m > l) {
+      for (let iter = 0; Math.abs(e[l]) > eps * tst1; iter++) {
+        if (iter > 200) throw new Error('symmetricEigen: the QL iteration did not converge');
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1, c2 = 1, c3 = 1;
+        const el1 = e[l + 1];
+        let s = 0, s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          for (let k = 0; k < n; k++) {
+            const vk = V[k * n + i + 1];
+            V[k * n + i + 1] = s * V[k * n + i] + c * vk;
+            V[k * n + i] = c * V[k * n + i] - s * vk;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      }
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
 }
 
 /** XᵀX in float64 from row-major X [B, d]: columns are copied out once so each entry is one tight dot product. */
