@@ -2,7 +2,7 @@
  * The training loop shared by InfoDCL and the baselines: shuffled batches with negatives, Adam, a finite
  * check on every loss term, periodic full-ranking evaluation under either protocol, early stopping.
  */
-import { Adam, liveTensors, Random, type Tensor, valueAndGrads } from '../engine/index.js';
+import { Adam, type AdamSlotState, liveTensors, Random, type RandomState, type Tensor, valueAndGrads } from '../engine/index.js';
 import { type Csr } from './data/csr.js';
 import type { Dataset } from './data/dataset.js';
 import { evaluateRanking, splitCsr, type MetricTable, type Protocol } from './eval/evaluate.js';
@@ -32,8 +32,22 @@ export interface TrainOptions {
   patience: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
-  /** Called after every epoch with its record (for progress bars, curves, checkpoints). */
-  onEpoch?: (record: EpochRecord) => void | Promise<void>;
+  /** Called after every batch (progress display). */
+  onBatch?: (progress: { epoch: number; batch: number; batches: number; loss: number }) => void;
+  /** Called after every epoch with its record and a way to snapshot the whole training state (checkpoints). */
+  onEpoch?: (record: EpochRecord, snapshot: () => Promise<TrainState>) => void | Promise<void>;
+  /** Continue a run from a snapshot (same model parameters, loaded by the caller). */
+  resume?: TrainState;
+}
+
+/** Everything besides the model parameters that a run needs to continue exactly where it stopped. */
+export interface TrainState {
+  /** Epochs completed. */
+  epoch: number;
+  optimizer: AdamSlotState[];
+  rng: RandomState;
+  result: TrainResult;
+  sinceBest: number;
 }
 
 export interface EpochRecord {
@@ -62,22 +76,26 @@ export async function train(model: Recommender, ds: Dataset, opts: TrainOptions,
   const validCsr = splitCsr(ds, ds.valid);
   const testCsr = splitCsr(ds, ds.test);
   const opt = new Adam(model.parameters(), { lr: opts.lr });
-  const result: TrainResult = { epochs: 0, epochSeconds: [], evalSeconds: [], history: [], best: null };
-  let sinceBest = 0;
+  const r0 = opts.resume;
+  if (r0) opt.loadState(r0.optimizer);
+  const result: TrainResult = r0 ? structuredClone(r0.result) : { epochs: 0, epochSeconds: [], evalSeconds: [], history: [], best: null };
+  let sinceBest = r0?.sinceBest ?? 0;
+  const batches = Math.ceil(ds.train.users.length / opts.batchSize);
   try {
-    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let epoch = r0?.epoch ?? 0; epoch < opts.epochs; epoch++) {
       const t0 = performance.now();
       const sums: Record<string, number> = {};
-      let batches = 0;
+      let done = 0;
       for (const batch of epochBatches(ds.train, trainCsr, ds.nItem, opts.batchSize, rng)) {
-        const terms = await step(model, opt, batch, rng, epoch, batches);
+        const terms = await step(model, opt, batch, rng, epoch, done);
         for (const [k, v] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + v;
-        batches++;
+        done++;
+        opts.onBatch?.({ epoch: epoch + 1, batch: done, batches, loss: terms.total });
       }
       const seconds = (performance.now() - t0) / 1000;
       result.epochSeconds.push(seconds);
       result.epochs = epoch + 1;
-      const record: EpochRecord = { epoch: epoch + 1, seconds, losses: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / batches])) };
+      const record: EpochRecord = { epoch: epoch + 1, seconds, losses: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / done])) };
       log(`epoch ${epoch + 1}/${opts.epochs}  loss ${record.losses.total.toFixed(5)}  ${seconds.toFixed(2)} s`);
 
       if (epoch % opts.evalEvery === 0 || epoch === opts.epochs - 1) {
@@ -89,7 +107,9 @@ export async function train(model: Recommender, ds: Dataset, opts: TrainOptions,
         sinceBest = improved ? 0 : sinceBest + 1;
       }
       result.history.push(record);
-      await opts.onEpoch?.(record);
+      await opts.onEpoch?.(record, async () => ({
+        epoch: epoch + 1, optimizer: await opt.state(), rng: rng.state(), result: structuredClone(result), sinceBest,
+      }));
       if (opts.patience > 0 && sinceBest >= opts.patience) {
         log(`early stop: no better ${SELECT} in ${opts.patience} evaluations`);
         break;

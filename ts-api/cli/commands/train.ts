@@ -7,7 +7,8 @@ import { evaluateRanking, splitCsr } from '../../eval/evaluate.js';
 import { resolveConfig, DEFAULT_CONFIG, type InfoDclConfig } from '../../infodcl/config.js';
 import { InfoDclRecommender } from '../../infodcl/recommender.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { train, type Recommender, type TrainResult } from '../../train.js';
+import { curvesSvg } from '../../report/curves.js';
+import { train, type EpochRecord, type Recommender, type TrainResult } from '../../train.js';
 import { UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { readFileSync } from 'node:fs';
@@ -112,14 +113,23 @@ export default defineCommand({
     }
     const protocol = pick('protocol', 'honest') as 'honest' | 'reference';
     const epochs = model === 'mostpop' ? 0 : pick('epochs', 100);
+    const history: EpochRecord[] = [];
+    const progress = new ProgressLine(process.stderr);
     try {
       const result = epochs === 0
         ? await evaluateOnly(rec, ds, protocol)
         : await train(rec, ds, {
           epochs, protocol, seed,
           batchSize: (config.batchSize as number), lr: (config.lr as number),
-          evalEvery: pick('evalEvery', 10), patience: pick('patience', 0), log: ctx.log,
+          evalEvery: pick('evalEvery', 10), patience: pick('patience', 0),
+          log: (line) => { progress.clear(); ctx.log(line); },
+          onBatch: (p) => progress.update(p, epochs),
+          onEpoch: (record, _snapshot) => {
+            history.push(record);
+            if (f.out) writeFileAtomic(join(f.out, 'curves.svg'), curvesSvg(history));
+          },
         }, rng);
+      progress.clear();
       const out: TrainOutput = {
         model: rec.name, dataset: ds.name, backend: backend.name, ...result,
         epochSecondsMedian: median(result.epochSeconds), evalSecondsMedian: median(result.evalSeconds), config,
@@ -153,4 +163,28 @@ async function evaluateOnly(rec: Recommender, ds: Dataset, protocol: 'honest' | 
   reps.users.dispose();
   reps.items.dispose();
   return { epochs: 0, epochSeconds: [], evalSeconds: [(performance.now() - t0) / 1000], history: [], best: { epoch: 0, valid: v, test } };
+}
+
+/** A live "epoch · batch · loss · ETA" line on a terminal; silent when stderr is piped (epoch lines suffice). */
+class ProgressLine {
+  private start = performance.now();
+  private done = 0;
+  private shown = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  update(p: { epoch: number; batch: number; batches: number; loss: number }, epochs: number): void {
+    this.done++;
+    if (!this.stream.isTTY) return;
+    const left = (epochs - p.epoch) * p.batches + (p.batches - p.batch);
+    const eta = ((performance.now() - this.start) / this.done) * left / 1000;
+    const mmss = `${Math.floor(eta / 60)}:${String(Math.floor(eta % 60)).padStart(2, '0')}`;
+    this.stream.write(`\r\x1b[Kepoch ${p.epoch}/${epochs}  batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(5)}  ETA ${mmss}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) this.stream.write('\r\x1b[K');
+    this.shown = false;
+  }
 }
