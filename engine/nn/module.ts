@@ -58,6 +58,16 @@ export abstract class Module {
     b.free(src);
   }
 
+  /** Copies every parameter of `other` (same architecture) into this module, on the device. */
+  copyParametersFrom(other: Module): void {
+    const src = new Map(other.namedParameters());
+    for (const [path, p] of this.namedParameters()) {
+      const q = src.get(path);
+      if (!q || q.size !== p.size) throw new Error(`${this.constructor.name}.copyParametersFrom: no matching parameter ${path}`);
+      p.backend.writeStrided(q.storage, p.storage, [p.size], [1], 0);
+    }
+  }
+
   /** Loads every parameter found in `state` by path; returns the paths that were missing from it. */
   loadState(state: Record<string, Float32Array>, prefix = ''): string[] {
     const missing: string[] = [];

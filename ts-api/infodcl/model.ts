@@ -3,7 +3,7 @@
  * trained jointly. Parameter names match the reference (`uEmb.weight`, `iEmb.weight`, `model_1.*`, …).
  */
 import {
-  add, affine, Embedding, gatherRows, Module, mul, Random, tensor, type Tensor,
+  add, affine, Embedding, gatherRows, keep, Module, mul, Random, tensor, type Tensor, tidy,
 } from '../../engine/index.js';
 import type { InfoDclConfig } from './config.js';
 import { Denoiser } from './denoiser.js';
@@ -97,5 +97,37 @@ export class InfoDCL extends Module {
       affine(bal, c.balWeight)),
       weighted(ssl, (k) => c.sslWeight * c.sslChannelWeights[k]));
     return { total, recon, ssl, bpr, reg, bal, predicted };
+  }
+
+  /**
+   * Reverse diffusion for `items` through channel k (SPEC §4): x̂0-parameterised DDPM ancestral sampling
+   * over all T steps with classifier-free guidance x̂0 = (1+w)·f(x, h, t) − w·f(x, ∅, t), the DDPM posterior
+   * mean and variance, and no noise at the last step. Start and condition follow the training flag.
+   */
+  sample(k: number, items: Int32Array, guide: Tensor, rng: Random): Tensor {
+    const den = this.channels[k];
+    const { dim, guidance: w, flag } = this.config;
+    const s = this.schedule;
+    const B = items.length;
+    const [e, g] = tidy(() => {
+      const ids = tensor(items);
+      return [gatherRows(this.iEmb.weight, ids), gatherRows(guide, ids)];
+    });
+    const [start, cond] = flag === 2 ? [add(e, g), g] : flag === 3 ? [e, g] : [g, e];
+    let x = keep(affine(start, 1));
+    for (let n = s.T - 1; n >= 0; n--) {
+      const next = tidy(() => {
+        const stepEmb = den.stepEmbedding(new Int32Array(B).fill(n));
+        const x0 = add(affine(den.forward(x, cond, stepEmb), 1 + w), affine(den.forwardUncon(x, stepEmb), -w));
+        const mean = add(affine(x0, s.posteriorMeanCoef1[n]), affine(x, s.posteriorMeanCoef2[n]));
+        return n === 0 ? mean : add(mean, affine(rng.randn([B, dim]), Math.sqrt(s.posteriorVariance[n])));
+      });
+      x.dispose();
+      x = keep(next);
+    }
+    for (const t of new Set([e, g, start, cond])) t.dispose();
+    const out = affine(x, 1); // a tensor of the caller's scope
+    x.dispose();
+    return out;
   }
 }

@@ -44,6 +44,8 @@ export class NoiseTransformer extends Module {
     super();
     const list = this.addModule('transformer', new Container()).add('layers', new Container());
     this.layers = Array.from({ length: layers }, (_, i) => list.add(String(i), new TransformerEncoderLayer(dim, { heads, ffn, dropout }, rng)));
+    // nn.TransformerEncoder deep-copies one layer: every layer starts with the first one's parameters.
+    for (const layer of this.layers.slice(1)) layer.copyParametersFrom(this.layers[0]);
   }
 
   forward(y: Tensor, training: boolean, rng?: Random): Tensor {
