@@ -1,7 +1,9 @@
-// Elementwise kernels. Cheap ops run as f32x4; transcendentals go through f64 scalars (see math.ts).
+// Elementwise kernels. Cheap ops run as f32x4; exp, sigmoid and silu (and their gradients) through the
+// vectorised f32 exp (vmath.ts, ≤ 1 ulp); the other transcendentals through f64 scalars (see math.ts).
 // Op codes are mirrored by name in backends/wasm/index.ts (UNARY_CODES / BINARY_CODES).
 import { erf64, normalCdf, powJS, sigmoid64, sign64, toInt32 } from './math';
 import { at, hi64, lo64, pack32 } from './util';
+import { exp4 } from './vmath';
 
 const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, ABS = 4, SIGN = 5, SIGMOID = 6, TANH = 7, RELU = 8, GELU = 9,
   ERF = 10, SILU = 11, SOFTPLUS = 12, SIN = 13, COS = 14, SQUARE = 15, RECIPROCAL = 16;
@@ -90,9 +92,107 @@ function derivative64(op: i32, x: f64): f64 {
   return i;
 }
 
+// The exp-based ops in f32 on four lanes (a few ulp, not the f64 path's rounded-once result). Each op has
+// its own loop function: a shared one taking the op as an argument gets merged by Binaryen into a single
+// loop that switches per vector.
+// @ts-ignore: decorator
+@inline function sigmoid4(v: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(v))));
+}
+
+// @ts-ignore: decorator
+@inline function silu4(v: v128): v128 {
+  return f32x4.div(v, f32x4.add(f32x4.splat(1), exp4(f32x4.neg(v))));
+}
+
+/** σ'(x)·dy = e/(1+e)²·dy with e = exp(−|x|), accurate in both tails. */
+// @ts-ignore: decorator
+@inline function sigmoidGrad4(v: v128, g: v128): v128 {
+  const one = f32x4.splat(1);
+  const e = exp4(f32x4.neg(f32x4.abs(v)));
+  const d = f32x4.div(one, f32x4.add(one, e));
+  return f32x4.mul(f32x4.mul(f32x4.mul(e, d), d), g);
+}
+
+/** silu'(x)·dy = s·(1 + x·(1 − s))·dy, s = σ(x): s = d, 1 − s = e·d for x ≥ 0 (e = exp(−|x|), d = 1/(1+e)), swapped below. */
+// @ts-ignore: decorator
+@inline function siluGrad4(v: v128, g: v128): v128 {
+  const one = f32x4.splat(1);
+  const e = exp4(f32x4.neg(f32x4.abs(v)));
+  const d = f32x4.div(one, f32x4.add(one, e)), ed = f32x4.mul(e, d);
+  const neg = f32x4.lt(v, f32x4.splat(0));
+  const s = v128.bitselect(ed, d, neg), oneMinusS = v128.bitselect(d, ed, neg);
+  return f32x4.mul(f32x4.mul(s, f32x4.add(one, f32x4.mul(v, oneMinusS))), g);
+}
+
+const TAIL_X = memory.data(16, 16);
+const TAIL_G = memory.data(16, 16);
+
+/** Loads the last n − i (< 4) elements of x and dy into the zero-padded TAIL_X / TAIL_G; returns the byte count. */
+function loadTail(x: usize, dy: usize, i: i32, n: i32): usize {
+  const bytes = <usize>(n - i) << 2;
+  v128.store(TAIL_X, f32x4.splat(0));
+  v128.store(TAIL_G, f32x4.splat(0));
+  memory.copy(TAIL_X, at(x, i), bytes);
+  if (dy) memory.copy(TAIL_G, at(dy, i), bytes);
+  return bytes;
+}
+
+function expRun(x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), exp4(v128.load(at(x, i))));
+  if (i < n) { const b = loadTail(x, 0, i, n); v128.store(TAIL_X, exp4(v128.load(TAIL_X))); memory.copy(at(out, i), TAIL_X, b); }
+}
+
+function sigmoidRun(x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), sigmoid4(v128.load(at(x, i))));
+  if (i < n) { const b = loadTail(x, 0, i, n); v128.store(TAIL_X, sigmoid4(v128.load(TAIL_X))); memory.copy(at(out, i), TAIL_X, b); }
+}
+
+function siluRun(x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), silu4(v128.load(at(x, i))));
+  if (i < n) { const b = loadTail(x, 0, i, n); v128.store(TAIL_X, silu4(v128.load(TAIL_X))); memory.copy(at(out, i), TAIL_X, b); }
+}
+
+function expGradRun(x: usize, dy: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), f32x4.mul(exp4(v128.load(at(x, i))), v128.load(at(dy, i))));
+  if (i < n) {
+    const b = loadTail(x, dy, i, n);
+    v128.store(TAIL_X, f32x4.mul(exp4(v128.load(TAIL_X)), v128.load(TAIL_G)));
+    memory.copy(at(out, i), TAIL_X, b);
+  }
+}
+
+function sigmoidGradRun(x: usize, dy: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), sigmoidGrad4(v128.load(at(x, i)), v128.load(at(dy, i))));
+  if (i < n) {
+    const b = loadTail(x, dy, i, n);
+    v128.store(TAIL_X, sigmoidGrad4(v128.load(TAIL_X), v128.load(TAIL_G)));
+    memory.copy(at(out, i), TAIL_X, b);
+  }
+}
+
+function siluGradRun(x: usize, dy: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), siluGrad4(v128.load(at(x, i)), v128.load(at(dy, i))));
+  if (i < n) {
+    const b = loadTail(x, dy, i, n);
+    v128.store(TAIL_X, siluGrad4(v128.load(TAIL_X), v128.load(TAIL_G)));
+    memory.copy(at(out, i), TAIL_X, b);
+  }
+}
+
 export function unary(op: i32, x: usize, out: usize, n: i32): void {
   let i = 0;
-  switch (op) { // constant op per copy: Binaryen folds the inner switch away
+  switch (op) {
+    case EXP: expRun(x, out, n); return;
+    case SIGMOID: sigmoidRun(x, out, n); return;
+    case SILU: siluRun(x, out, n); return; // constant op per copy: Binaryen folds the inner switch away
     case NEG: i = unaryVec(NEG, x, out, n); break;
     case SQRT: i = unaryVec(SQRT, x, out, n); break;
     case ABS: i = unaryVec(ABS, x, out, n); break;
@@ -105,6 +205,11 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
 }
 
 export function unaryGrad(op: i32, x: usize, dy: usize, out: usize, n: i32): void {
+  switch (op) {
+    case EXP: expGradRun(x, dy, out, n); return;
+    case SIGMOID: sigmoidGradRun(x, dy, out, n); return;
+    case SILU: siluGradRun(x, dy, out, n); return;
+  }
   let i = 0;
   if (op == RELU || op == NEG || op == SIGN) { // f'(x) ∈ {0, ±1, NaN}: the f32 product is exact
     const zero = f32x4.splat(0), one = f32x4.splat(1);

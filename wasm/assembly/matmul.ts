@@ -107,11 +107,12 @@ function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, bp: usize): void 
 }
 
 /**
- * TILE[MR×NR] = packed A panel · packed B panel. The kernel only ever stores its accumulators to the
- * fixed TILE: any data-dependent epilogue in here makes V8 spill accumulators and halves the speed.
- * Exported only so that Binaryen keeps it out of line (V8 then tiers it up within the first call).
+ * out[MR×NR] (row-major, 40 contiguous floats, 16-aligned) = packed A panel · packed B panel. The kernel
+ * only ever stores its accumulators: any data-dependent epilogue in here makes V8 spill accumulators and
+ * halves the speed. Exported only so that Binaryen keeps it out of line (V8 then tiers it up within the
+ * first call). The fused kernels (fused.ts) share it, storing straight into their packed score panels.
  */
-export function mmKernel(ap: usize, bp: usize, kc: i32): void {
+export function mmKernel(ap: usize, bp: usize, kc: i32, out: usize): void {
   // 5×8: 10 accumulators + 2 B vectors + 1 splat fit the 15 XMM registers V8 allocates (6×8 spills).
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   let c30 = c00, c31 = c00, c40 = c00, c41 = c00;
@@ -129,7 +130,7 @@ export function mmKernel(ap: usize, bp: usize, kc: i32): void {
     c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
     ap += MR * 4; bp += NR * 4;
   }
-  const t = TILE;
+  const t = out;
   v128.store(t, c00); v128.store(t, c01, 16); v128.store(t, c10, 32); v128.store(t, c11, 48);
   v128.store(t, c20, 64); v128.store(t, c21, 80); v128.store(t, c30, 96); v128.store(t, c31, 112);
   v128.store(t, c40, 128); v128.store(t, c41, 144);
@@ -171,7 +172,7 @@ export function matmul(a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32,
           packA(A + (<usize>(ic * rsA + pc * csA) << 2), rsA, csA, mc, kc, ap);
           for (let jr = 0; jr < nc; jr += NR) {
             for (let ir = 0; ir < mc; ir += MR) {
-              mmKernel(ap + (<usize>(ir * kc) << 2), bp + (<usize>(jr * kc) << 2), kc);
+              mmKernel(ap + (<usize>(ir * kc) << 2), bp + (<usize>(jr * kc) << 2), kc, TILE);
               flush(C + (<usize>((ic + ir) * n + jc + jr) << 2), n, min(MR, mc - ir), min(NR, nc - jr), pc > 0);
             }
           }

@@ -2,6 +2,7 @@
 // then the tail), so results are deterministic and within an ulp or two of a double reference.
 import { toInt32 } from './math';
 import { at, at64, hi64, lo64 } from './util';
+import { exp4, expDiff4 } from './vmath';
 
 const SUM = 0, MAX = 1, MIN = 2;
 
@@ -90,18 +91,54 @@ export function reduceInt(op: i32, x: usize, out: usize, outer: i32, n: i32, inn
   }
 }
 
-/** Row-wise softmax, stable: exp(x − max) / Σ with both in f64, rounded once; e: scratch of n f64. */
+const TAIL = memory.data(16, 16);
+
+/**
+ * Writes e[i] = exp(x[i] − m) (vectorised f32 exp, with the rounding of x − m corrected: expDiff4) for
+ * i < n and returns Σ e[i] in f64 (two f64x2 lane sums, then the partial last vector padded with −Inf,
+ * which adds exactly 0). With e = 0 it only sums, exp of the rounded difference (log Σ does not need more).
+ */
+function expShiftSum(x: usize, e: usize, n: i32, m: f32): f64 {
+  return e ? expShiftSumImpl(x, e, n, m, true) : expShiftSumImpl(x, e, n, m, false);
+}
+
+// @ts-ignore: decorator
+@inline function expShiftSumImpl(x: usize, e: usize, n: i32, m: f32, exact: bool): f64 {
+  const vm = f32x4.splat(m);
+  let s0 = f64x2.splat(0), s1 = s0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const xv = v128.load(at(x, i));
+    const v: v128 = exact ? expDiff4(xv, vm) : exp4(f32x4.sub(xv, vm));
+    if (e) v128.store(at(e, i), v);
+    s0 = f64x2.add(s0, lo64(v)); s1 = f64x2.add(s1, hi64(v));
+  }
+  if (i < n) {
+    const bytes = <usize>(n - i) << 2;
+    v128.store(TAIL, f32x4.splat(-Infinity));
+    memory.copy(TAIL, at(x, i), bytes);
+    const xv = v128.load(TAIL);
+    const v: v128 = exact ? expDiff4(xv, vm) : exp4(f32x4.sub(xv, vm));
+    if (e) { v128.store(TAIL, v); memory.copy(at(e, i), TAIL, bytes); }
+    s0 = f64x2.add(s0, lo64(v)); s1 = f64x2.add(s1, hi64(v));
+  }
+  const s = f64x2.add(s0, s1);
+  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+}
+
+/**
+ * Row-wise softmax, stable: e = exp(x − max) in f32 (≤ 1 ulp exp of the rounded difference) written to
+ * out, Σ e in f64, then out = e · (1/Σ) (1/Σ rounded to f32). An infinite or NaN max gives NaN rows, as
+ * exp(x − max) / Σ does. The scratch pointer is unused (kept for the call signature).
+ */
 export function softmax(x: usize, out: usize, rows: i32, n: i32, e: usize): void {
   for (let r = 0; r < rows; r++) {
     const xr = at(x, r * n), yr = at(out, r * n);
-    const m = <f64>extremeRow(xr, n, true);
-    let s = 0.0;
-    for (let i = 0; i < n; i++) {
-      const v = Math.exp(<f64>load<f32>(at(xr, i)) - m);
-      store<f64>(at64(e, i), v);
-      s += v;
-    }
-    for (let i = 0; i < n; i++) store<f32>(at(yr, i), <f32>(load<f64>(at64(e, i)) / s));
+    const m = extremeRow(xr, n, true);
+    const inv = f32x4.splat(<f32>(1 / expShiftSum(xr, yr, n, m)));
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store(at(yr, i), f32x4.mul(v128.load(at(yr, i)), inv));
+    for (; i < n; i++) store<f32>(at(yr, i), load<f32>(at(yr, i)) * f32x4.extract_lane(inv, 0));
   }
 }
 
@@ -109,11 +146,9 @@ export function softmax(x: usize, out: usize, rows: i32, n: i32, e: usize): void
 export function logSumExp(x: usize, out: usize, rows: i32, n: i32): void {
   for (let r = 0; r < rows; r++) {
     const xr = at(x, r * n);
-    const m = <f64>extremeRow(xr, n, true);
-    if (!isFinite(m)) { store<f32>(at(out, r), <f32>m); continue; }
-    let s = 0.0;
-    for (let i = 0; i < n; i++) s += Math.exp(<f64>load<f32>(at(xr, i)) - m);
-    store<f32>(at(out, r), <f32>(m + Math.log(s)));
+    const m = extremeRow(xr, n, true);
+    if (!isFinite(m)) { store<f32>(at(out, r), m); continue; }
+    store<f32>(at(out, r), <f32>(<f64>m + Math.log(expShiftSum(xr, 0, n, m))));
   }
 }
 

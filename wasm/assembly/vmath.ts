@@ -1,0 +1,86 @@
+// Vectorised f32 exp (f32x4), shared by the elementwise, row and fused kernels (all inlined).
+//
+// exp(x) = 2^k · e^r with k = round(x / ln2) and r = x − k·ln2 in [−ln2/2, ln2/2]:
+// - k by the shift trick: t = x·log2(e) + 1.5·2^23 rounds to an integer in f32, whose low mantissa bits
+//   are k (no nearest / trunc_sat, which V8 expands into several instructions each);
+// - r by a Cody–Waite split of ln2 (LN2_HI has 9 significant bits, so k·LN2_HI and x − k·LN2_HI are exact
+//   for |k| ≤ 150);
+// - e^r = 1 + r + r²·P(r), P of degree 5 (Cephes expf's minimax coefficients), Horner in f32;
+// - 2^k as two exponent-built factors 2^⌊k/2⌋ · 2^(k−⌊k/2⌋), so that k ∈ [−150, 128] (subnormal results
+//   and the overflow to +Inf) needs no branch.
+// x is clamped to [−104, 89] first (exp(−104) rounds to 0 and exp(89) overflows in f32) with pmin / pmax,
+// which keep a NaN operand, so exp(−Inf) = 0, exp(+Inf) = +Inf and exp(NaN) = NaN.
+// Max error against the correctly rounded result: 1 ulp on the normal range (tests sweep [−104, 89]).
+
+const LOG2E: f32 = 1.44269504088896341;
+const SHIFT: f32 = 12582912.0; // 1.5·2^23
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const P0: f32 = 1.9875691500e-4;
+const P1: f32 = 1.3981999507e-3;
+const P2: f32 = 8.3334519073e-3;
+const P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1;
+const P5: f32 = 5.0000001201e-1;
+/** Below this exp(x) is subnormal (< 2^−126); expNeg4 flushes those to 0. */
+const NORMAL_MIN_X: f32 = -87.33654;
+
+/** e^r for |r| ≤ ln2/2 (a little beyond is fine). */
+// @ts-ignore: decorator
+@inline function expPoly(r: v128): v128 {
+  let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
+  return f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+}
+
+/** exp of four f32 lanes, Math.exp semantics rounded to f32 (≤ 1 ulp; subnormals, ±Inf and NaN exact). */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-104)), f32x4.splat(89));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(SHIFT));
+  const kf = f32x4.sub(t, f32x4.splat(SHIFT));
+  const k = i32x4.sub(t, i32x4.splat(0x4b400000)); // the integer k (bits of t minus bits of SHIFT)
+  let r = f32x4.sub(x, f32x4.mul(kf, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(kf, f32x4.splat(LN2_LO)));
+  const p = expPoly(r);
+  const k1 = i32x4.shr_s(k, 1);
+  const s1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(i32x4.sub(k, k1), i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+/**
+ * exp for arguments ≤ 88 (softmax-style x − max, scores minus log-sum-exp): results below 2^−126 are
+ * flushed to 0, one scaling multiply instead of two. NaN stays NaN, −Inf gives 0.
+ */
+// @ts-ignore: decorator
+@inline export function expNeg4(x: v128): v128 {
+  const tiny = f32x4.lt(x, f32x4.splat(NORMAL_MIN_X)); // false for NaN
+  x = f32x4.pmax(x, f32x4.splat(NORMAL_MIN_X));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(SHIFT));
+  const kf = f32x4.sub(t, f32x4.splat(SHIFT));
+  const k = i32x4.sub(t, i32x4.splat(0x4b400000));
+  let r = f32x4.sub(x, f32x4.mul(kf, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(kf, f32x4.splat(LN2_LO)));
+  const s = i32x4.shl(i32x4.add(k, i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(expPoly(r), s), tiny);
+}
+
+/**
+ * exp(x − m) to about 1 ulp of the exact difference: the rounding error of x − m (TwoSum, exact) is
+ * applied as a first-order correction exp(d + δ) ≈ exp(d)·(1 + δ), so large |x − m| does not cost
+ * |x − m|·2^−24 of relative accuracy (softmax's small probabilities).
+ */
+// @ts-ignore: decorator
+@inline export function expDiff4(x: v128, m: v128): v128 {
+  const d = f32x4.sub(x, m);
+  const bv = f32x4.sub(d, x); // TwoSum(x, −m)
+  const err = f32x4.sub(f32x4.sub(x, f32x4.sub(d, bv)), f32x4.add(m, bv));
+  const y = exp4(d);
+  // err is NaN when d is ±Inf or NaN: keep y there
+  const fix = f32x4.add(y, f32x4.mul(y, err));
+  return v128.bitselect(fix, y, f32x4.eq(err, err));
+}
