@@ -34,6 +34,9 @@ export type Flags<S extends FlagSpec> = {
   [K in keyof S]: ValueOf<S[K]> | (S[K] extends { default: unknown } | { type: 'boolean' | 'list' } ? never : undefined)
 };
 
+/** Short aliases of long flags (used where the command has that flag). */
+const SHORT: Record<string, string> = { '-h': 'help', '-k': 'k' };
+
 export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S, command: string): { flags: Flags<S>; args: string[] } {
@@ -45,14 +48,15 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S,
     if (token === '--') { args.push(...argv.slice(i + 1)); break; }
     if (!token.startsWith('-') || token === '-' || /^-\d/.test(token)) { args.push(token); continue; }
     const eq = token.indexOf('=');
-    let name = token === '-h' ? 'help' : token.slice(2, eq < 0 ? undefined : eq);
+    const short = SHORT[eq < 0 ? token : token.slice(0, eq)];
+    let name = short ?? token.slice(2, eq < 0 ? undefined : eq);
     const inline = eq < 0 ? undefined : token.slice(eq + 1);
     let negated = false;
     if (!byName.has(name) && name.startsWith('no-') && byName.get(name.slice(3))?.flag.type === 'boolean' && inline === undefined) {
       name = name.slice(3);
       negated = true;
     }
-    const entry = token.startsWith('--') || token === '-h' ? byName.get(name) : undefined;
+    const entry = token.startsWith('--') || short ? byName.get(name) : undefined;
     if (!entry) throw new UsageError(`unknown flag ${eq < 0 ? token : token.slice(0, eq)} for "${command}" (see infodcl ${command} --help)`);
     const { key, flag } = entry;
     if (flag.type === 'boolean') {

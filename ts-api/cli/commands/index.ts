@@ -4,7 +4,14 @@
  */
 import type { Command } from '../command.js';
 import bench from './bench.js';
+import demo from './demo.js';
+import evaluate from './eval.js';
+import exportArtifact from './export.js';
+import info from './info.js';
+import recommend from './recommend.js';
+import serve from './serve.js';
 import train from './train.js';
 
-// To come: eval, recommend, export, serve, info.
-export const commands: Record<string, Command> = { bench, train } as Record<string, Command>;
+export const commands: Record<string, Command> = {
+  demo, train, eval: evaluate, recommend, export: exportArtifact, serve, info, bench,
+} as Record<string, Command>;
