@@ -66,8 +66,14 @@ export async function createRecommender(artifactBytes: Uint8Array, opts: { backe
 /** The same from an artifact already decoded (or built from a checkpoint). */
 export async function recommenderFromArtifact(a: ArtifactData, opts: { backend?: Backend | string } = {}): Promise<Recommender> {
   let backend: Backend | undefined;
-  if (typeof opts.backend === 'string') backend = await (await import('../../backends/index.js')).createBackend(opts.backend);
-  else backend = opts.backend;
+  if (typeof opts.backend === 'string') {
+    // The registry is imported by URL, so a bundler does not pull every backend into an edge bundle
+    // (which passes a ready Backend instead).
+    const registry: typeof import('../../backends/index.js') = await import(new URL('../../backends/index.js', import.meta.url).href);
+    backend = await registry.createBackend(opts.backend);
+  } else {
+    backend = opts.backend;
+  }
   const ownsBackend = typeof opts.backend === 'string';
   const items = backend ? new Tensor(backend.upload(a.items), [a.nItem, a.dim], 'f32', backend) : null;
 
