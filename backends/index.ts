@@ -4,17 +4,34 @@
  *
  * @example
  * setBackend(await createBackend('wasm'));
+ * setBackend(await createBackend('auto', { log: console.error })); // WebGPU on a real GPU, else wasm
  */
 import type { Backend } from '../engine/backend.js';
 
-export type BackendName = 'reference' | 'wasm';
-export const BACKEND_NAMES: readonly BackendName[] = ['reference', 'wasm'];
+export type BackendName = 'reference' | 'wasm' | 'webgpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['reference', 'wasm', 'webgpu'];
 
-export async function createBackend(name: string): Promise<Backend> {
+export interface CreateBackendOptions {
+  /** Told which backend `auto` chose and why. */
+  log?: (message: string) => void;
+}
+
+export async function createBackend(name: string, opts: CreateBackendOptions = {}): Promise<Backend> {
   switch (name) {
     case 'reference': return (await import('./reference/index.js')).createReferenceBackend();
     case 'wasm': return (await import('./wasm/index.js')).createWasmBackend();
-    case 'auto': return createBackend('wasm');
+    case 'webgpu': return (await import('./webgpu/index.js')).createWebGpuBackend();
+    case 'auto': {
+      // WebGPU only on a hardware adapter: a software one (lavapipe, SwiftShader) is slower than wasm.
+      try {
+        const b = await (await import('./webgpu/index.js')).createWebGpuBackend({ allowFallback: false });
+        opts.log?.(`backend auto: webgpu (${b.adapterInfo.description || b.adapterInfo.vendor || 'hardware adapter'})`);
+        return b;
+      } catch (e) {
+        opts.log?.(`backend auto: wasm (${e instanceof Error ? e.message : String(e)})`);
+        return createBackend('wasm');
+      }
+    }
     default:
       throw new Error(`unknown backend "${name}": choose one of ${[...BACKEND_NAMES, 'auto'].join(', ')}`);
   }

@@ -19,11 +19,18 @@ export interface BackendLoad { available: BackendEntry[]; failed: BackendFailure
 /** True when the environment says the wasm backend is deliberately not under test. */
 export const SKIP_WASM = process.env.SKIP_WASM === '1';
 
+/**
+ * WEBGPU=1 puts the webgpu backend under test (CI sets it after provisioning a Vulkan driver); then a
+ * backend that fails to load is a failing test, never a silent skip.
+ */
+export const WEBGPU = process.env.WEBGPU === '1';
+
 let loading: Promise<BackendLoad> | null = null;
 
 /**
- * Loads every backend once per process: reference always; wasm unless SKIP_WASM=1. A wasm backend
- * that fails to load (not built, missing module, exception in its factory) lands in `failed`.
+ * Loads every backend once per process: reference always; wasm unless SKIP_WASM=1; webgpu when
+ * WEBGPU=1. A backend that fails to load (not built, missing module, no adapter, exception in its
+ * factory) lands in `failed`.
  */
 export function loadBackends(): Promise<BackendLoad> {
   loading ??= (async () => {
@@ -36,12 +43,19 @@ export function loadBackends(): Promise<BackendLoad> {
         failed.push({ name: 'wasm', error: errorText(e) });
       }
     }
+    if (WEBGPU) {
+      try {
+        available.push({ name: 'webgpu', backend: await createBackend('webgpu') });
+      } catch (e) {
+        failed.push({ name: 'webgpu', error: errorText(e) });
+      }
+    }
     return { available, failed };
   })();
   return loading;
 }
 
-/** The backends that loaded: `[{ name: 'reference', backend }, { name: 'wasm', backend }?]`. */
+/** The backends that loaded: `[{ name: 'reference', backend }, { name: 'wasm', backend }?, { name: 'webgpu', backend }?]`. */
 export async function availableBackends(): Promise<BackendEntry[]> {
   return (await loadBackends()).available;
 }
@@ -54,9 +68,11 @@ type TestFn = (name: string, fn: () => void | Promise<void>) => void;
  */
 export function registerLoadFailures(test: TestFn, load: BackendLoad): void {
   for (const f of load.failed) {
-    test(`${f.name} backend loads (set SKIP_WASM=1 to leave it out)`, () => {
-      throw new Error(`the ${f.name} backend failed to load: ${f.error}\n` +
-        '  build it with `npm run build:wasm`, or set SKIP_WASM=1 to test without it');
+    const hint = f.name === 'webgpu'
+      ? '  provision a Vulkan driver (tests/webgpu/provision-lavapipe.sh), or unset WEBGPU to test without it'
+      : '  build it with `npm run build:wasm`, or set SKIP_WASM=1 to test without it';
+    test(`${f.name} backend loads (${f.name === 'webgpu' ? 'unset WEBGPU' : 'set SKIP_WASM=1'} to leave it out)`, () => {
+      throw new Error(`the ${f.name} backend failed to load: ${f.error}\n${hint}`);
     });
   }
 }

@@ -38,10 +38,13 @@ export function defineCommand<const S extends FlagSpec, R>(command: Command<S, R
   return command;
 }
 
-/** `auto` prefers the fastest backend that loads here and falls back to the reference one. */
+/**
+ * `auto` prefers the fastest backend that loads here (WebGPU on a hardware adapter, else wasm; the choice
+ * is reported through `log`, i.e. on stderr) and falls back to the reference one.
+ */
 export async function openBackend(name: string, log: (message: string) => void): Promise<Backend> {
   try {
-    return await createBackend(name);
+    return await createBackend(name, { log });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     if (name !== 'auto') throw new Error(`could not load the ${name} backend: ${why}`, { cause: e });
