@@ -32,6 +32,26 @@ test('train --json prints one object with the metrics and writes metrics.json an
   }
 });
 
+test('--resume continues an InfoDCL run to the same losses, bit for bit, as a run never interrupted', () => {
+  const [a, b] = [mkdtempSync(join(tmpdir(), 'infodcl-a-')), mkdtempSync(join(tmpdir(), 'infodcl-b-'))];
+  try {
+    const common = ['--synthetic', '--dim', '16', '--steps', '20', '--batch-size', '4096', '--eval-every', '2', '--backend', 'wasm', '--json'];
+    const full = run('train', ...common, '--epochs', '3', '--out', a);
+    assert.is(full.status, 0, full.stderr);
+    const first = run('train', ...common, '--epochs', '2', '--out', b);
+    assert.is(first.status, 0, first.stderr);
+    const resumed = run('train', ...common, '--epochs', '3', '--out', b, '--resume', join(b, 'model.ckpt'));
+    assert.is(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming after epoch 2/);
+    const losses = (r: { stdout: string }) => JSON.parse(r.stdout).history.map((h: { losses: unknown }) => h.losses);
+    assert.equal(losses(resumed), losses(full));
+    assert.equal(JSON.parse(resumed.stdout).best, JSON.parse(full.stdout).best);
+  } finally {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  }
+});
+
 test('the reference protocol reports test only (valid is null)', () => {
   const r = run('train', '--synthetic', '--model', 'mostpop', '--protocol', 'reference', '--backend', 'wasm', '--json');
   assert.is(r.status, 0, r.stderr);

@@ -8,6 +8,7 @@ import { resolveConfig, DEFAULT_CONFIG, type InfoDclConfig } from '../../infodcl
 import { InfoDclRecommender } from '../../infodcl/recommender.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { curvesSvg } from '../../report/curves.js';
+import { loadCheckpoint, saveCheckpoint, trainStateOf } from '../../checkpoint/index.js';
 import { train, type EpochRecord, type Recommender, type TrainResult } from '../../train.js';
 import { UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -73,7 +74,8 @@ export default defineCommand({
   summary: 'train InfoDCL or a baseline, evaluate, and write metrics.json',
   description: 'Trains on --data <dir> (SPEC §1 formats) or --synthetic, evaluating every --eval-every epochs.\n'
     + 'Protocols: honest (select on valid, report test) or reference (the authors\': test every 10 epochs).\n'
-    + 'Hyperparameters come from the defaults (office.sh), then --config <file.json>, then flags.',
+    + 'Hyperparameters come from the defaults (office.sh), then --config <file.json>, then flags.\n'
+    + 'With --out, InfoDCL writes model.ckpt after every epoch; --resume continues it to the bit.',
   flags: {
     data: { type: 'string', placeholder: 'dir', description: 'dataset folder' },
     synthetic: { type: 'boolean', description: 'use the built-in seeded synthetic dataset' },
@@ -85,6 +87,7 @@ export default defineCommand({
     patience: { type: 'int', min: 0, description: 'stop after n evaluations without improvement (default 0: never)' },
     out: { type: 'string', placeholder: 'dir', description: 'folder for metrics.json' },
     config: { type: 'string', placeholder: 'file.json', description: 'hyperparameters as JSON (flags win)' },
+    resume: { type: 'string', placeholder: 'model.ckpt', description: 'continue an InfoDCL run from its checkpoint (same data; --epochs is the total)' },
     ...HYPER,
   },
   async run(ctx): Promise<TrainOutput> {
@@ -94,18 +97,30 @@ export default defineCommand({
     const given = Object.fromEntries(Object.entries(f).filter(([k, v]) => k in HYPER && v !== undefined && !(Array.isArray(v) && v.length === 0)));
     const opts = { ...file, ...given } as Record<string, unknown>;
     const pick = <T>(k: string, fallback: T): T => (f[k as keyof typeof f] ?? file[k] ?? fallback) as T;
+    const ckpt = f.resume ? loadCheckpoint(f.resume) : null;
     const model = pick('model', 'infodcl') as (typeof MODELS)[number];
-    const seed = pick('seed', d.seed);
+    if (ckpt && model !== 'infodcl') throw new UsageError('--resume continues InfoDCL runs only (baselines write no checkpoint)');
+    const state = ckpt ? trainStateOf(ckpt) : undefined;
+    if (ckpt && !state) throw new Error(`${f.resume}: the checkpoint holds no training state to resume from`);
+    const seed = ckpt?.config.seed ?? pick('seed', d.seed);
     const backend = await ctx.useBackend();
     const ds: Dataset = f.synthetic ? generateSynthetic({ seed }) : loadDataset(f.data!, { log: ctx.log });
     ctx.log(`${ds.name}: ${ds.nUser} users, ${ds.nItem} items, ${ds.train.users.length}/${ds.valid.users.length}/${ds.test.users.length} interactions; backend ${backend.name}`);
     const rng = new Random(seed);
     let rec: Recommender;
     let config: Record<string, unknown>;
+    let infodcl: InfoDclRecommender | null = null;
     if (model === 'infodcl') {
-      const cfg: InfoDclConfig = resolveConfig({ ...opts, seed } as Partial<InfoDclConfig>);
+      const cfg: InfoDclConfig = ckpt?.config ?? resolveConfig({ ...opts, seed } as Partial<InfoDclConfig>);
       config = { ...cfg };
-      rec = await InfoDclRecommender.create(ds, cfg, rng, ctx.log);
+      rec = infodcl = await InfoDclRecommender.create(ds, cfg, rng, ctx.log);
+      if (ckpt) {
+        if (ckpt.nUser !== ds.nUser || ckpt.nItem !== ds.nItem) {
+          throw new Error(`${f.resume}: trained on ${ckpt.nUser} users × ${ckpt.nItem} items, this dataset has ${ds.nUser} × ${ds.nItem}`);
+        }
+        for (const p of ckpt.params) infodcl.model.setParameter(p.name, p.data);
+        ctx.log(`resuming after epoch ${ckpt.epoch} from ${f.resume}`);
+      }
     } else {
       const b = { ...BASELINE_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([k]) => k in BASELINE_DEFAULTS)) } as typeof BASELINE_DEFAULTS;
       config = { ...b, seed };
@@ -113,7 +128,8 @@ export default defineCommand({
     }
     const protocol = pick('protocol', 'honest') as 'honest' | 'reference';
     const epochs = model === 'mostpop' ? 0 : pick('epochs', 100);
-    const history: EpochRecord[] = [];
+    const history: EpochRecord[] = state ? [...state.result.history] : [];
+    const trainRng = state ? new Random(state.rng.seed, state.rng.position) : rng;
     const progress = new ProgressLine(process.stderr);
     try {
       const result = epochs === 0
@@ -124,11 +140,19 @@ export default defineCommand({
           evalEvery: pick('evalEvery', 10), patience: pick('patience', 0),
           log: (line) => { progress.clear(); ctx.log(line); },
           onBatch: (p) => progress.update(p, epochs),
-          onEpoch: (record, _snapshot) => {
+          resume: state ?? undefined,
+          onEpoch: async (record, snapshot) => {
             history.push(record);
-            if (f.out) writeFileAtomic(join(f.out, 'curves.svg'), curvesSvg(history));
+            if (!f.out) return;
+            writeFileAtomic(join(f.out, 'curves.svg'), curvesSvg(history));
+            if (infodcl) {
+              await saveCheckpoint(join(f.out, 'model.ckpt'), {
+                model: infodcl.model, config: infodcl.model.config, dataset: ds.name, ...await snapshot(),
+                rawUserIds: ds.rawUserIds, rawItemIds: ds.rawItemIds, trainItems: splitCsr(ds, ds.train),
+              });
+            }
           },
-        }, rng);
+        }, trainRng);
       progress.clear();
       const out: TrainOutput = {
         model: rec.name, dataset: ds.name, backend: backend.name, ...result,
