@@ -56,12 +56,13 @@ export default defineCommand({
     lr: { type: 'number', default: 0.01, min: 0, description: 'InfoDCL learning rate' },
     seed: { type: 'int', default: 2024, min: 0, description: 'seed of the data and the models' },
     out: { type: 'string', placeholder: 'dir', description: 'folder for model.ckpt and model.artifact (default: a new temp folder)' },
+    quick: { type: 'boolean', hidden: true, description: 'a small dataset (tests)' },
   },
   async run(ctx): Promise<DemoOutput> {
     const t0 = performance.now();
     const { epochs, baselineEpochs, lr, seed } = ctx.flags;
     const backend = await ctx.useBackend();
-    const ds = generateSynthetic({ seed });
+    const ds = generateSynthetic({ seed, ...(ctx.flags.quick ? { nUser: 200, nItem: 120 } : {}) });
     ctx.log(`${ds.name}: ${ds.nUser} users, ${ds.nItem} items, ${ds.train.users.length} train interactions; backend ${backend.name}`);
     const rows: Row[] = [];
     const timed = async <T>(fn: () => Promise<T>) => { const s = performance.now(); const r = await fn(); return { r, seconds: (performance.now() - s) / 1000 }; };
