@@ -51,6 +51,13 @@ interface Kernels {
   spmm(indptr: number, indices: number, values: number, dense: number, out: number, rows: number, d: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, b1: number, oneMinusB1: number,
     b2: number, oneMinusB2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number): void;
+  dotCrossEntropyScratch(rows: number, n: number, d: number, grad: number): number;
+  dotCrossEntropy(q: number, k: number, t: number, loss: number, lse: number, rows: number, n: number, d: number,
+    scratch: number): void;
+  dotCrossEntropyGrad(q: number, k: number, t: number, lse: number, dy: number, dq: number, dk: number,
+    rows: number, n: number, d: number, scratch: number): void;
+  philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
+  gramF64(x: number, rows: number, d: number, g: number, xd: number): void;
 }
 
 class WasmStorage implements Storage {
@@ -416,6 +423,60 @@ class WasmBackend implements Backend {
     const out = this.alloc(outRows * d, 'f32');
     this.k.scatterAddRows(ps, pi, out.ptr, idx.size, outRows, d, this.scratch(outRows * d * 8));
     return out;
+  }
+
+  // ---- fused kernels --------------------------------------------------------------------------
+
+  /** Shape checks shared by dotCrossEntropy and its gradient; returns the three input pointers. */
+  private crossEntropyArgs(kernel: string, q: Storage, k: Storage, targets: Storage, rows: number, n: number, d: number): [number, number, number] {
+    counts(kernel, { rows, n, d, 'rows·d': rows * d, 'n·d': n * d });
+    const pq = this.ptr(q, `${kernel} q`, 'f32', rows * d), pk = this.ptr(k, `${kernel} k`, 'f32', n * d);
+    const pt = this.ptr(targets, `${kernel} targets`, 'i32', rows);
+    this.checkIndices(`${kernel} target`, pt, rows, n);
+    return [pq, pk, pt];
+  }
+
+  dotCrossEntropy(q: Storage, k: Storage, targets: Storage, rows: number, n: number, d: number): { loss: Storage; lse: Storage } {
+    const [pq, pk, pt] = this.crossEntropyArgs('dotCrossEntropy', q, k, targets, rows, n, d);
+    const loss = this.alloc(rows, 'f32'), lse = this.alloc(rows, 'f32');
+    if (rows > 0) {
+      const sp = this.scratch(this.k.dotCrossEntropyScratch(rows, n, d, 0));
+      this.k.dotCrossEntropy(pq, pk, pt, loss.ptr, lse.ptr, rows, n, d, sp);
+    }
+    return { loss, lse };
+  }
+
+  dotCrossEntropyGrad(q: Storage, k: Storage, targets: Storage, lse: Storage, dy: Storage, rows: number, n: number, d: number):
+    { dq: Storage; dk: Storage } {
+    const [pq, pk, pt] = this.crossEntropyArgs('dotCrossEntropyGrad', q, k, targets, rows, n, d);
+    const pl = this.ptr(lse, 'dotCrossEntropyGrad lse', 'f32', rows), pd = this.ptr(dy, 'dotCrossEntropyGrad dy', 'f32', rows);
+    const dq = this.alloc(rows * d, 'f32');
+    if (rows === 0) return { dq, dk: this.zeros(n * d, 'f32') };
+    const dk = this.alloc(n * d, 'f32');
+    const sp = this.scratch(this.k.dotCrossEntropyScratch(rows, n, d, 1));
+    this.k.dotCrossEntropyGrad(pq, pk, pt, pl, pd, dq.ptr, dk.ptr, rows, n, d, sp);
+    return { dq, dk };
+  }
+
+  philoxUniform(k0: number, k1: number, position: number, n: number): Storage {
+    for (const [key, v] of [['k0', k0], ['k1', k1]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`wasm backend: philoxUniform ${key} = ${v} is not a uint32`);
+    }
+    if (!Number.isSafeInteger(position) || position < 0) throw new Error(`wasm backend: philoxUniform position = ${position}`);
+    counts('philoxUniform', { n });
+    const out = this.alloc(n, 'f32');
+    if (n > 0) this.k.philoxUniform(k0, k1, position, n, out.ptr);
+    return out;
+  }
+
+  gramF64(x: Storage, rows: number, d: number): Float64Array {
+    counts('gramF64', { rows, d, 'rows·d': rows * d });
+    const px = this.ptr(x, 'gramF64 x', 'f32', rows * d);
+    if (d === 0) return new Float64Array(0);
+    const gBytes = d * d * 8;
+    const sp = this.scratch(gBytes + rows * Math.ceil(d / 4) * 4 * 8);
+    this.k.gramF64(px, rows, d, sp, sp + gBytes);
+    return this.heap.f64.slice(sp / 8, sp / 8 + d * d);
   }
 
   // ---- optimiser ------------------------------------------------------------------------------

@@ -95,15 +95,17 @@ function derivative64(op: i32, x: f64): f64 {
 // The exp-based ops in f32 on four lanes (a few ulp, not the f64 path's rounded-once result). Each op has
 // its own loop function: a shared one taking the op as an argument gets merged by Binaryen into a single
 // loop that switches per vector.
+/** σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) below, e = exp(−|x|): relative accuracy in both tails. */
 // @ts-ignore: decorator
 @inline function sigmoid4(v: v128): v128 {
-  const one = f32x4.splat(1);
-  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(v))));
+  const e = exp4(f32x4.neg(f32x4.abs(v)));
+  const d = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
+  return v128.bitselect(f32x4.mul(e, d), d, f32x4.lt(v, f32x4.splat(0)));
 }
 
 // @ts-ignore: decorator
 @inline function silu4(v: v128): v128 {
-  return f32x4.div(v, f32x4.add(f32x4.splat(1), exp4(f32x4.neg(v))));
+  return f32x4.mul(v, sigmoid4(v));
 }
 
 /** σ'(x)·dy = e/(1+e)²·dy with e = exp(−|x|), accurate in both tails. */

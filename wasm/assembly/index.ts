@@ -5,6 +5,9 @@ export * from './elementwise';
 export * from './rows';
 export * from './sparse';
 export * from './optim';
+export * from './fused';
+export * from './philox';
+export * from './gram';
 
 /** First byte after static data: the JS allocator hands out memory from here on. */
 export function heapBase(): usize { return __heap_base; }

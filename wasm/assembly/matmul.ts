@@ -17,7 +17,7 @@ export const NC: i32 = 2048; // multiple of NR
 const TILE = memory.data(MR * NR * 4, 16); // the kernel's output tile
 
 /** Packs an mc×kc block of A into MR-row panels (zero padded): panel q at ap + q·MR·kc floats. */
-function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, ap: usize): void {
+export function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, ap: usize): void {
   for (let i0 = 0; i0 < mc; i0 += MR) {
     const rows = min(MR, mc - i0);
     const src = a + (<usize>(i0 * rsA) << 2);
@@ -60,7 +60,7 @@ function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, ap: usize): void 
 }
 
 /** Packs a kc×nc block of B into NR-column panels (zero padded): panel q at bp + q·NR·kc floats. */
-function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, bp: usize): void {
+export function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, bp: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const cols = min(NR, nc - j0);
     const src = b + (<usize>(j0 * csB) << 2);

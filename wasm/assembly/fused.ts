@@ -1,0 +1,228 @@
+// Fused softmax cross-entropy over dot-product scores (dotCrossEntropy and its gradient), streaming over
+// blocks of keys with the matmul micro-kernel (matmul.ts): the [rows, n] score matrix is never built,
+// only MR×NR tiles of it inside a bounded block.
+//
+// Layouts (floats; panels as matmul.ts packs them):
+// - QA: Q [rows, d] as A panels (MR rows per depth step, depth d), packed once per call.
+// - KB: a block of nb keys as the B operand of S = Q·Kᵀ (NR keys per depth step, depth d).
+// - S tiles: mmKernel stores MR rows × NR keys, row-major, 40 contiguous floats.
+//
+// Forward, per key block and row panel: the scores of MR rows × nb keys go to a small buffer, then per row
+// the block max and Σ exp(s − max) update a running (max, sum) pair (online log-sum-exp; sums in f64,
+// rescaled by exp(old − new max) in f64). Fixed tiling and order, so the bits never vary.
+//
+// Backward (P = dy_i·(exp(s_ij − lse_i) − [j = t_i])): per key block and row block, S tiles are recomputed
+// straight into PB (NR-key B panels, depth = the block's rows) and turned into P in place, with a transposed
+// copy in PA (MR-row A panels, depth = the block's keys). Then dq[rows] += PA·K (NN: B = KN, the key block
+// as d-column panels) and dkᵀ[d, keys] += Qᵀ·PB (A = QT, Qᵀ as MR-dim panels over all rows), both by the
+// same micro-kernel. dq accumulates over key blocks in order; dkᵀ over row blocks in order, then is
+// transposed into dk once per key block.
+import { MR, NR, mmKernel, packA, packB } from './matmul';
+import { expFast4 } from './vmath';
+import { at, at64 } from './util';
+
+/** Keys per block (a multiple of NR). */
+export const CE_NB: i32 = 256;
+/** Rows per block of the backward (a multiple of MR). */
+export const CE_RB: i32 = 200;
+
+const TILE = memory.data(MR * NR * 4, 16);
+
+// @ts-ignore: decorator
+@inline function roundUp(x: i32, m: i32): i32 { return (x + m - 1) / m * m; }
+// @ts-ignore: decorator
+@inline function bytes64(floats: i32): usize { return <usize>roundUp(floats * 4, 64); }
+
+/** Scratch bytes that dotCrossEntropy (grad = 0) or dotCrossEntropyGrad (grad = 1) needs. */
+export function dotCrossEntropyScratch(rows: i32, n: i32, d: i32, grad: i32): i32 {
+  const nb = min(CE_NB, roundUp(max(n, 1), NR));
+  const qa = bytes64(roundUp(rows, MR) * d), kb = bytes64(nb * d);
+  if (!grad) return <i32>(qa + kb + bytes64(MR * nb) + bytes64(roundUp(rows, MR)) + bytes64(2 * roundUp(rows, MR)));
+  const d5 = roundUp(d, MR), d8 = roundUp(d, NR);
+  return <i32>(qa + bytes64(d5 * rows) + kb + bytes64(d8 * nb) + 2 * bytes64(CE_RB * nb) + bytes64(d5 * nb));
+}
+
+/** q_i·k_j summed in f32 over ascending p, exactly as one lane of mmKernel (so it equals the score tile's). */
+function dot32(a: usize, b: usize, d: i32): f32 {
+  let s: f32 = 0;
+  for (let p = 0; p < d; p++) s += load<f32>(at(a, p)) * load<f32>(at(b, p));
+  return s;
+}
+
+/** max_j q·k_j with max's NaN propagation (scalar; only for rows whose scores are not all finite). */
+function exactRowMax(qi: usize, k: usize, n: i32, d: i32): f32 {
+  let m: f32 = -Infinity;
+  for (let j = 0; j < n; j++) m = max(m, dot32(qi, at(k, j * d), d));
+  return m;
+}
+
+/**
+ * loss[i] = lse[i] − q_i·k_{t_i}, lse[i] = log Σ_j exp(q_i·k_j); a row whose max score is +Inf or NaN gets
+ * that max as lse (as logSumExp). Targets must lie in [0, n); n ≥ 1 when rows ≥ 1.
+ */
+export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: usize,
+  rows: i32, n: i32, d: i32, scratch: usize): void {
+  const nbMax = min(CE_NB, roundUp(max(n, 1), NR));
+  const rowsP = roundUp(rows, MR);
+  const qa = scratch, kb = qa + bytes64(rowsP * d), sb = kb + bytes64(nbMax * d);
+  const mx = sb + bytes64(MR * nbMax), sm = mx + bytes64(rowsP); // running max (f32), running sum (f64)
+  packA(q, d, 1, rows, d, qa);
+  for (let i = 0; i < rows; i++) { store<f32>(at(mx, i), -Infinity); store<f64>(at64(sm, i), 0); }
+  const negInf = f32x4.splat(-Infinity);
+  for (let k0 = 0; k0 < n; k0 += CE_NB) {
+    const nb = min(CE_NB, n - k0), nbp = roundUp(nb, NR);
+    packB(k + (<usize>(k0 * d) << 2), 1, d, d, nb, kb);
+    for (let i0 = 0; i0 < rows; i0 += MR) {
+      const ap = qa + (<usize>(i0 * d) << 2);
+      for (let j0 = 0; j0 < nbp; j0 += NR) mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, sb + (<usize>(j0 * MR) << 2));
+      if (nb < nbp) { // keys past the end of the last panel: −Inf scores add nothing
+        const last = sb + (<usize>((nbp - NR) * MR) << 2);
+        for (let r = 0; r < MR; r++) {
+          for (let j = nb - (nbp - NR); j < NR; j++) store<f32>(at(last, r * NR + j), -Infinity);
+        }
+      }
+      const rowsHere = min(MR, rows - i0);
+      for (let r = 0; r < rowsHere; r++) {
+        const base = sb + (<usize>(r * NR) << 2);
+        let vmax = negInf;
+        for (let j0 = 0; j0 < nbp; j0 += NR) {
+          const p = base + (<usize>(j0 * MR) << 2);
+          // pmax(acc, v) = acc < v ? v : acc skips NaN scores (one instruction, unlike max); a NaN then
+          // reaches the sum below, and rows whose max ends up infinite are redone exactly at the end
+          vmax = f32x4.pmax(f32x4.pmax(vmax, v128.load(p)), v128.load(p, 16));
+        }
+        const bm = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)),
+          max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
+        const i = i0 + r;
+        const m = load<f32>(at(mx, i)), nm = max(m, bm);
+        if (nm == -Infinity) continue; // nothing but −Inf (or NaN) so far
+        store<f32>(at(mx, i), nm);
+        if (nm == Infinity) continue; // sticky
+        let s0 = f64x2.splat(0), s1 = s0;
+        const vm = f32x4.splat(nm);
+        for (let j0 = 0; j0 < nbp; j0 += NR) {
+          const p = base + (<usize>(j0 * MR) << 2);
+          const e = f32x4.add(expFast4(f32x4.sub(v128.load(p), vm)), expFast4(f32x4.sub(v128.load(p, 16), vm)));
+          s0 = f64x2.add(s0, f64x2.promote_low_f32x4(e));
+          s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));
+        }
+        const s = f64x2.add(s0, s1);
+        store<f64>(at64(sm, i), load<f64>(at64(sm, i)) * Math.exp(<f64>m - <f64>nm)
+          + (f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1)));
+      }
+    }
+  }
+  for (let i = 0; i < rows; i++) {
+    const m = <f64>load<f32>(at(mx, i));
+    // an infinite max (±Inf, NaN scores skipped): the lse is the exact max of the row, NaN included
+    const l = isFinite(m) ? m + Math.log(load<f64>(at64(sm, i))) : <f64>exactRowMax(at(q, i * d), k, n, d);
+    store<f32>(at(lse, i), <f32>l);
+    const st = dot32(at(q, i * d), at(k, load<i32>(at(t, i)) * d), d);
+    store<f32>(at(loss, i), <f32>(l - <f64>st));
+  }
+}
+
+/**
+ * Turns the score tile at `tile` (MR rows from i0, NR keys from j0, row stride NR) into
+ * P = dy_i·(exp(s − lse_i) − [j = t_i]) in place, and writes it transposed into the A panel `pa`
+ * (depth nb: element (r, j) at pa[j·MR + r]). Rows ≥ rows and keys ≥ nb become 0 / are skipped.
+ */
+// @ts-ignore: decorator
+@inline function scoresToP(tile: usize, pa: usize, i0: i32, rows: i32, j0: i32, nb: i32, k0: i32,
+  t: usize, lse: usize, dy: usize): void {
+  const full = j0 + NR <= nb;
+  for (let r = 0; r < MR; r++) {
+    const i = i0 + r, p = tile + (<usize>(r * NR) << 2);
+    let v0 = f32x4.splat(0), v1 = v0;
+    if (i < rows) {
+      const l = f32x4.splat(load<f32>(at(lse, i)));
+      let e0 = expFast4(f32x4.sub(v128.load(p), l)), e1 = expFast4(f32x4.sub(v128.load(p, 16), l));
+      const tj = load<i32>(at(t, i)) - k0 - j0;
+      if (<u32>tj < <u32>NR) { // the target key is in this tile: subtract 1 in its lane
+        v128.store(p, e0); v128.store(p, e1, 16);
+        store<f32>(at(p, tj), load<f32>(at(p, tj)) - 1);
+        e0 = v128.load(p); e1 = v128.load(p, 16);
+      }
+      const g = f32x4.splat(load<f32>(at(dy, i)));
+      v0 = f32x4.mul(e0, g); v1 = f32x4.mul(e1, g);
+    }
+    v128.store(p, v0); v128.store(p, v1, 16);
+    const q = pa + (<usize>(j0 * MR + r) << 2);
+    if (full) {
+      v128.store32_lane(q, v0, 0, 0); v128.store32_lane(q, v0, 1, 20);
+      v128.store32_lane(q, v0, 2, 40); v128.store32_lane(q, v0, 3, 60);
+      v128.store32_lane(q, v1, 0, 80); v128.store32_lane(q, v1, 1, 100);
+      v128.store32_lane(q, v1, 2, 120); v128.store32_lane(q, v1, 3, 140);
+    } else {
+      for (let j = 0; j < nb - j0; j++) store<f32>(q + (<usize>(j * MR) << 2), load<f32>(at(p, j)));
+    }
+  }
+}
+
+/** c[r·ldc + j] += TILE[r·NR + j] for r < rs, j < cs. */
+// @ts-ignore: decorator
+@inline function addTile(c: usize, ldc: i32, rs: i32, cs: i32): void {
+  for (let r = 0; r < rs; r++) {
+    const dst = c + (<usize>(r * ldc) << 2), src = TILE + (<usize>(r * NR) << 2);
+    if (cs == NR) {
+      v128.store(dst, f32x4.add(v128.load(dst), v128.load(src)));
+      v128.store(dst, f32x4.add(v128.load(dst, 16), v128.load(src, 16)), 16);
+    } else {
+      for (let j = 0; j < cs; j++) store<f32>(at(dst, j), load<f32>(at(dst, j)) + load<f32>(at(src, j)));
+    }
+  }
+}
+
+/**
+ * dq [rows, d] and dk [n, d] of Σ_i dy_i·loss_i (both fully written). Targets in [0, n).
+ */
+export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, dk: usize,
+  rows: i32, n: i32, d: i32, scratch: usize): void {
+  const nbMax = min(CE_NB, roundUp(max(n, 1), NR));
+  const d5 = roundUp(d, MR), d8 = roundUp(d, NR);
+  const qa = scratch, qt = qa + bytes64(roundUp(rows, MR) * d), kb = qt + bytes64(d5 * rows);
+  const kn = kb + bytes64(nbMax * d), pb = kn + bytes64(d8 * nbMax), pa = pb + bytes64(CE_RB * nbMax);
+  const dkt = pa + bytes64(CE_RB * nbMax);
+  memory.fill(dq, 0, <usize>(rows * d) << 2);
+  packA(q, d, 1, rows, d, qa);
+  packA(q, 1, d, d, rows, qt);
+  for (let k0 = 0; k0 < n; k0 += CE_NB) {
+    const nb = min(CE_NB, n - k0), nbp = roundUp(nb, NR);
+    const kBlock = k + (<usize>(k0 * d) << 2);
+    packB(kBlock, 1, d, d, nb, kb);
+    packB(kBlock, d, 1, nb, d, kn);
+    memory.fill(dkt, 0, <usize>(d5 * nbp) << 2);
+    for (let r0 = 0; r0 < rows; r0 += CE_RB) {
+      const rb = min(CE_RB, rows - r0), rbp = roundUp(rb, MR);
+      // P tiles: PB panel j0/NR holds CE_RB rows of NR keys; PA panel i/MR holds nb keys of MR rows
+      for (let i = 0; i < rbp; i += MR) {
+        const ap = qa + (<usize>((r0 + i) * d) << 2), paPanel = pa + (<usize>(i * nb) << 2);
+        for (let j0 = 0; j0 < nbp; j0 += NR) {
+          const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
+          mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
+          scoresToP(tile, paPanel, r0 + i, rows, j0, nb, k0, t, lse, dy);
+        }
+      }
+      // dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c]
+      for (let c = 0; c < d8; c += NR) {
+        const bp = kn + (<usize>(c * nb) << 2);
+        for (let i = 0; i < rbp; i += MR) {
+          mmKernel(pa + (<usize>(i * nb) << 2), bp, nb, TILE);
+          addTile(dq + (<usize>((r0 + i) * d + c) << 2), d, min(MR, rb - i), min(NR, d - c));
+        }
+      }
+      // dkᵀ[c, j] += Σ_i q[r0 + i, c]·P[i, j]
+      for (let j0 = 0; j0 < nbp; j0 += NR) {
+        const bp = pb + (<usize>(j0 * CE_RB) << 2);
+        for (let c = 0; c < d5; c += MR) {
+          mmKernel(qt + (<usize>(c * rows + r0 * MR) << 2), bp, rb, TILE);
+          addTile(dkt + (<usize>(c * nbp + j0) << 2), nbp, MR, NR);
+        }
+      }
+    }
+    for (let j = 0; j < nb; j++) {
+      const dst = dk + (<usize>((k0 + j) * d) << 2);
+      for (let c = 0; c < d; c++) store<f32>(at(dst, c), load<f32>(at(dkt, c * nbp + j)));
+    }
+  }
+}

@@ -1,0 +1,51 @@
+// XᵀX in float64 for the SVD (engine/linalg/svd.ts): entry (i, j) = Σ_r x[r,i]·x[r,j] summed in f64 over
+// ascending r from 0, exactly the host Gram's order. The products of two f32 are exact in f64, so the bits
+// match the host's whatever the vector layout: only the order of the additions matters.
+//
+// X is first copied to f64 with its columns padded to a multiple of 4 (zeros), then 4×4 tiles of the upper
+// triangle keep their 16 sums in eight f64x2 registers over all rows; each tile is written to both halves.
+import { at, at64 } from './util';
+
+// @ts-ignore: decorator
+@inline function roundUp4(x: i32): i32 { return (x + 3) & ~3; }
+
+/** g [d, d] f64 = XᵀX of x [rows, d] f32; xd: scratch of rows · roundUp(d, 4) f64. */
+export function gramF64(x: usize, rows: i32, d: i32, g: usize, xd: usize): void {
+  const dp = roundUp4(d);
+  for (let r = 0; r < rows; r++) {
+    const src = at(x, r * d), dst = at64(xd, r * dp);
+    for (let c = 0; c < d; c++) store<f64>(at64(dst, c), <f64>load<f32>(at(src, c)));
+    for (let c = d; c < dp; c++) store<f64>(at64(dst, c), 0);
+  }
+  const ld = <usize>dp << 3;
+  for (let i0 = 0; i0 < d; i0 += 4) {
+    for (let j0 = i0; j0 < d; j0 += 4) {
+      let a00 = f64x2.splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+      let pi = at64(xd, i0), pj = at64(xd, j0);
+      for (let r = 0; r < rows; r++) {
+        const b0 = v128.load(pj), b1 = v128.load(pj, 16);
+        let s = v128.load64_splat(pi);
+        a00 = f64x2.add(a00, f64x2.mul(s, b0)); a01 = f64x2.add(a01, f64x2.mul(s, b1));
+        s = v128.load64_splat(pi, 8);
+        a10 = f64x2.add(a10, f64x2.mul(s, b0)); a11 = f64x2.add(a11, f64x2.mul(s, b1));
+        s = v128.load64_splat(pi, 16);
+        a20 = f64x2.add(a20, f64x2.mul(s, b0)); a21 = f64x2.add(a21, f64x2.mul(s, b1));
+        s = v128.load64_splat(pi, 24);
+        a30 = f64x2.add(a30, f64x2.mul(s, b0)); a31 = f64x2.add(a31, f64x2.mul(s, b1));
+        pi += ld; pj += ld;
+      }
+      const t = TILE64;
+      v128.store(t, a00); v128.store(t, a01, 16); v128.store(t, a10, 32); v128.store(t, a11, 48);
+      v128.store(t, a20, 64); v128.store(t, a21, 80); v128.store(t, a30, 96); v128.store(t, a31, 112);
+      for (let ii = 0; ii < 4 && i0 + ii < d; ii++) {
+        for (let jj = 0; jj < 4 && j0 + jj < d; jj++) {
+          const v = load<f64>(at64(t, ii * 4 + jj));
+          store<f64>(at64(g, (i0 + ii) * d + j0 + jj), v);
+          store<f64>(at64(g, (j0 + jj) * d + i0 + ii), v);
+        }
+      }
+    }
+  }
+}
+
+const TILE64 = memory.data(16 * 8, 16);
