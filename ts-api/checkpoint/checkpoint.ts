@@ -107,17 +107,18 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointData {
   };
 }
 
-/** Known keys with the default's type, then the config's own range checks; sizes bounded (no huge models). */
+/** Known keys with the default's type, then the config's own range checks; sizes bounded (no huge models:
+ * d ≤ 512, at most 4 channels). */
 function checkConfig(v: unknown): InfoDclConfig {
   const o = obj(v, 'config');
   const defaults = DEFAULT_CONFIG as unknown as Record<string, unknown>;
   for (const [k, x] of Object.entries(o)) {
     if (!Object.hasOwn(defaults, k)) throw new FormatError(`invalid field config: unknown key "${k.slice(0, 40)}"`);
     const d = defaults[k];
-    const ok = Array.isArray(d) ? Array.isArray(x) && x.length <= 8 && x.every((e) => typeof e === typeof d[0]) : typeof x === typeof d;
+    const ok = Array.isArray(d) ? Array.isArray(x) && x.length <= 4 && x.every((e) => typeof e === typeof d[0]) : typeof x === typeof d;
     if (!ok || (typeof x === 'number' && !Number.isFinite(x))) throw new FormatError(`invalid field config.${k}: expected ${Array.isArray(d) ? 'a list' : typeof d}`);
   }
-  int(o.dim, 'config.dim', 8, 1024);
+  int(o.dim, 'config.dim', 8, 512);   // bounds the model restoreModel builds (~30·d² floats per channel)
   int(o.steps, 'config.steps', 1, 100_000);
   int(o.layers, 'config.layers', 0, 64);
   try {

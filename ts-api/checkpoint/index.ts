@@ -9,10 +9,12 @@
  *   await saveCheckpoint(join(out, 'model.ckpt'), { model: rec.model, config, ...s, dataset: ds.name,
  *     rawUserIds: ds.rawUserIds, rawItemIds: ds.rawItemIds, trainItems: splitCsr(ds, ds.train) });
  * }
- * // resuming:
+ * // resuming (see tests/product/resume.test.ts):
  * const ckpt = loadCheckpoint(path);
- * const model = restoreModel(ckpt);          // on the active backend
- * const resume = trainStateOf(ckpt);         // TrainState for train(..., { resume })
+ * const rec = await InfoDclRecommender.create(ds, ckpt.config, new Random(ckpt.config.seed));
+ * loadParameters(rec.model, ckpt);
+ * const resume = trainStateOf(ckpt)!;        // TrainState for train(..., { resume })
+ * await train(rec, ds, { ...opts, resume }, new Random(resume.rng.seed, resume.rng.position));
  */
 import { readFileSync, statSync } from 'node:fs';
 import { CsrMatrix, Random, type AdamSlotState, type RandomState, type Tensor } from '../../engine/index.js';
@@ -124,24 +126,29 @@ export function trainStateOf(c: CheckpointData): TrainState | null {
 }
 
 /**
- * Rebuilds InfoDCL on the active backend: `new InfoDCL(nUser, nItem, config, rng)`, then every parameter
- * from the checkpoint. The names and shapes must match the model's exactly.
+ * Overwrites every parameter of `model` with the checkpoint's (in place, so an optimizer's references stay
+ * valid). The names and shapes must match the model's exactly.
  */
+export function loadParameters(model: { namedParameters(): [string, Tensor][]; setParameter(path: string, values: Float32Array): void }, c: CheckpointData): void {
+  const expected = model.namedParameters();
+  const byName = new Map(c.params.map((p) => [p.name, p]));
+  for (const [name, t] of expected) {
+    const p = byName.get(name);
+    if (!p) throw new FormatError(`the checkpoint has no parameter ${name}`);
+    if (p.shape.join() !== t.shape.join()) throw new FormatError(`parameter ${name} has shape [${p.shape}], the model expects [${t.shape}]`);
+  }
+  if (c.params.length !== expected.length) {
+    const extra = c.params.find((p) => !expected.some(([n]) => n === p.name));
+    throw new FormatError(`the checkpoint has a parameter the model does not: ${extra?.name}`);
+  }
+  for (const p of c.params) model.setParameter(p.name, p.data);
+}
+
+/** Rebuilds InfoDCL on the active backend: `new InfoDCL(nUser, nItem, config, rng)`, then `loadParameters`. */
 export function restoreModel(c: CheckpointData, rng = new Random(c.config.seed)): InfoDCL {
   const model = new InfoDCL(c.nUser, c.nItem, c.config, rng);
   try {
-    const expected = model.namedParameters();
-    const byName = new Map(c.params.map((p) => [p.name, p]));
-    for (const [name, t] of expected) {
-      const p = byName.get(name);
-      if (!p) throw new FormatError(`the checkpoint has no parameter ${name}`);
-      if (p.shape.join() !== t.shape.join()) throw new FormatError(`parameter ${name} has shape [${p.shape}], the model expects [${t.shape}]`);
-      model.setParameter(name, p.data);
-    }
-    if (c.params.length !== expected.length) {
-      const extra = c.params.find((p) => !expected.some(([n]) => n === p.name));
-      throw new FormatError(`the checkpoint has a parameter the model does not: ${extra?.name}`);
-    }
+    loadParameters(model, c);
     return model;
   } catch (e) {
     model.dispose();

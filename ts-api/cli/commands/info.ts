@@ -1,4 +1,5 @@
 /** `infodcl info <file>`: what a checkpoint or serving artifact contains (after validating all of it). */
+import { HEADER_BYTES } from '../../checkpoint/format.js';
 import { loadModelFile, readBytes, readHeader } from '../../checkpoint/index.js';
 import { UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -15,7 +16,7 @@ export default defineCommand({
     const f = loadModelFile(file);
     const m = f.kind === 'checkpoint' ? f.checkpoint : f.artifact;
     const common = {
-      file, kind: f.kind, formatVersion: h.version, bytes: h.payloadBytes + 24, crc32: h.crc.toString(16).padStart(8, '0'),
+      file, kind: f.kind, formatVersion: h.version, bytes: h.payloadBytes + HEADER_BYTES, crc32: h.crc.toString(16).padStart(8, '0'),
       model: m.model, dataset: m.dataset, createdAt: m.createdAt, epoch: m.epoch, users: m.nUser, items: m.nItem,
       trainInteractions: m.trainItems.indices.length,
     };
