@@ -8,7 +8,7 @@
  * await rec.recommend(42, { k: 20 });                               // [{ item: 17, score: 0.93 }, ...]
  */
 import type { Backend } from '../../engine/backend.js';
-import { matmul, Tensor, tidy, topk } from '../../engine/index.js';
+import { keep, matmul, Tensor, tidy, topk } from '../../engine/index.js';
 import { decodeArtifact, type ArtifactData } from '../checkpoint/artifact.js';
 import { FORMAT_VERSION } from '../checkpoint/format.js';
 
@@ -75,7 +75,7 @@ export async function recommenderFromArtifact(a: ArtifactData, opts: { backend?:
     backend = opts.backend;
   }
   const ownsBackend = typeof opts.backend === 'string';
-  const items = backend ? new Tensor(backend.upload(a.items), [a.nItem, a.dim], 'f32', backend) : null;
+  const items = backend ? keep(new Tensor(backend.upload(a.items), [a.nItem, a.dim], 'f32', backend)) : null;
 
   /** The user's candidates' top `kk` dense ids with their dot products. */
   const topDots = async (u: number, kk: number, blocked: Uint8Array): Promise<{ ids: Int32Array; dots: Float32Array }> => {
