@@ -3,7 +3,8 @@
  * The WebGPU runtime under the backend: device errors, pooled buffers, cached pipelines, and one command
  * encoder that collects dispatches and is submitted in short batches.
  *
- * Rules this file keeps (they are also what keeps Dawn-in-Node stable, see benchmarks/webgpu/README.md):
+ * Rules this file keeps (with the pinned GPU object of index.ts, what keeps Dawn-in-Node stable; see
+ * benchmarks/webgpu/README.md):
  * - Dispatch is synchronous: kernels are recorded into the open encoder. Only `read` waits, and it waits
  *   asynchronously (mapAsync), so the JS thread never blocks while GPU work is in flight.
  * - A batch is submitted after `maxBatch` dispatches, so no single submission is long.
@@ -68,7 +69,12 @@ export class Gpu {
   /** Number of submissions made (for tests and the stress script). */
   submissions = 0;
 
-  constructor(readonly device: GPUDevice, readonly fallback: boolean, opts: GpuOptions = {}) {
+  /**
+   * `owners`: the GPU object and adapter the device came from, referenced here for the device's life
+   * (a collected Dawn GPU object frees the instance that the binding still polls).
+   */
+  constructor(readonly device: GPUDevice, readonly fallback: boolean, opts: GpuOptions = {},
+    private readonly owners: readonly unknown[] = []) {
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
     this.maxBuffer = device.limits.maxBufferSize;
     this.maxGroups = device.limits.maxComputeWorkgroupsPerDimension;

@@ -46,7 +46,12 @@ export interface WebGpuBackend extends Backend {
 
 let nodeGpu: Promise<GPU> | null = null;
 
-/** Dawn's GPU object, created once per process (Node only; the import is what pulls in the addon). */
+/**
+ * Dawn's GPU object, created once per process and never released (Node only; the import is what pulls
+ * in the addon). It must stay referenced while any device made from it lives: once the GPU object is
+ * garbage-collected Dawn frees its instance, yet the binding keeps polling `instance.ProcessEvents()`
+ * while a promise is pending: segfaults, aborts and hangs (benchmarks/webgpu/crash-repro.ts).
+ */
 async function dawn(): Promise<GPU> {
   nodeGpu ??= (async () => {
     const mod = await import('webgpu') as unknown as { create(flags: string[]): GPU };
@@ -76,7 +81,8 @@ export async function createWebGpuBackend(opts: WebGpuOptions = {}): Promise<Web
   const adapterInfo = {
     vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '',
   };
-  return new WebGpu(new Gpu(device, fallback, opts), adapterInfo);
+  // The runtime holds the GPU object and the adapter for as long as the device (see dawn()).
+  return new WebGpu(new Gpu(device, fallback, opts, [gpu, adapter]), adapterInfo);
 }
 
 class GpuStorage implements Storage {
