@@ -39,6 +39,8 @@ export interface GpuOptions {
   maxBatch?: number;
   /** Bytes of free buffers kept for reuse (default 256 MiB). */
   poolBytes?: number;
+  /** Caps the storage-binding size below the device's limit (tests of the splitting paths). */
+  maxBindingBytes?: number;
 }
 
 export class GpuError extends Error {}
@@ -75,7 +77,7 @@ export class Gpu {
    */
   constructor(readonly device: GPUDevice, readonly fallback: boolean, opts: GpuOptions = {},
     private readonly owners: readonly unknown[] = []) {
-    this.maxBinding = device.limits.maxStorageBufferBindingSize;
+    this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, opts.maxBindingBytes ?? Infinity);
     this.maxBuffer = device.limits.maxBufferSize;
     this.maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
     this.maxBatch = Math.max(1, opts.maxBatch ?? 32);
