@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// Launches the infodcl CLI: the build in dist/ when present (npm install), otherwise the TypeScript
-// source through tsx (dev checkout). INFODCL_FROM_SOURCE=1 forces the source even when dist/ exists.
+// Launches the infodcl CLI. In a source checkout with tsx installed it runs the TypeScript sources, so an
+// edit never meets a stale build; an installed package (no sources) runs the build in dist/.
+// INFODCL_FROM_SOURCE=1 / 0 forces either.
 import { existsSync } from 'node:fs';
 
 const built = new URL('../dist/ts-api/cli/main.js', import.meta.url);
 const source = new URL('../ts-api/cli/main.ts', import.meta.url);
-const fromSource = process.env.INFODCL_FROM_SOURCE === '1' || !existsSync(built);
+const tsxInstalled = existsSync(new URL('../node_modules/tsx/package.json', import.meta.url));
+const fromSource = process.env.INFODCL_FROM_SOURCE
+  ? process.env.INFODCL_FROM_SOURCE === '1'
+  : (existsSync(source) && tsxInstalled) || !existsSync(built);
 
 try {
   if (fromSource) {

@@ -57,6 +57,8 @@ export function resolveConfig(partial: Partial<InfoDclConfig> = {}): InfoDclConf
   if (c.channels.length < 1 || c.channels.some((s) => s !== 'knowledge' && s !== 'social')) {
     throw new Error(`config: channels must list knowledge and/or social, got ${JSON.stringify(c.channels)}`);
   }
+  c.sslChannelWeights = c.sslChannelWeights.map(Number); // a CLI list arrives as strings
+  if (c.sslChannelWeights.some((w) => !Number.isFinite(w))) throw new Error(`config: sslChannelWeights must be numbers, got ${JSON.stringify(partial.sslChannelWeights)}`);
   if (c.sslChannelWeights.length !== c.channels.length) {
     throw new Error(`config: sslChannelWeights needs one weight per channel (${c.channels.length}), got ${c.sslChannelWeights.length}`);
   }

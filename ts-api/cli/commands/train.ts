@@ -38,6 +38,8 @@ const HYPER = {
   sslWeight: { type: 'number', description: `contrastive weight (${d.sslWeight})` },
   dropout: { type: 'number', min: 0, max: 0.99, description: `PSNet transformer dropout (${d.dropout})` },
   initStd: { type: 'number', description: `embedding init std (${d.initStd})` },
+  guidance: { type: 'number', description: `classifier-free guidance w of reverse sampling (${d.guidance})` },
+  sslChannelWeights: { type: 'list', description: `contrastive weight per channel (${d.sslChannelWeights.join(',')})` },
   layers: { type: 'int', min: 0, description: `LightGCN layers (${d.layers}; LightGCN baseline ${BASELINE_DEFAULTS.layers})` },
   l2: { type: 'number', min: 0, description: `baselines' L2 weight (${BASELINE_DEFAULTS.l2})` },
 } as const;
