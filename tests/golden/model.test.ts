@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createBackend } from '../../backends/index.js';
 import {
-  Adam, gatherRows, mul, Random, setBackend, sum, tensor, type Tensor, tidy, valueAndGrads, add,
+  Adam, add, matmul, mul, Random, setBackend, sigmoid, sum, tensor, type Tensor, valueAndGrads,
 } from '../../engine/index.js';
 import { resolveConfig } from '../../ts-api/infodcl/config.js';
 import { Denoiser } from '../../ts-api/infodcl/denoiser.js';
@@ -14,6 +14,8 @@ import { infoNceLoss, reconstructionLoss } from '../../ts-api/infodcl/losses.js'
 import { InfoDCL } from '../../ts-api/infodcl/model.js';
 import { PSNet, SvdNoiseUnet } from '../../ts-api/infodcl/psnet.js';
 import { makeSchedule, sinusoidalEmbedding, type DiffusionSchedule, type ScheduleName } from '../../ts-api/infodcl/schedule.js';
+import type { Dataset } from '../../ts-api/data/dataset.js';
+import { propagate, rankItems, splitCsr, trainGraph } from '../../ts-api/eval/evaluate.js';
 import { goldenDir, loadGolden, type GoldenCase } from '../golden.js';
 
 const tolerances = JSON.parse(readFileSync(join(goldenDir, 'tolerances.json'), 'utf8')).cases as
@@ -177,6 +179,25 @@ for (const backendName of backends) {
     const { value, grads } = valueAndGrads(() => infoNceLoss(view, items, pos, 0.5), [view, items]);
     close([await value.item()], [g.scalars['out.loss']], tol('ssl_loss', 'out.loss'), 'ssl loss');
     await checkGrads('ssl_loss', g, ['grad.in.item_view1', 'grad.in.item_emb'], grads);
+  });
+
+  test(`[${backendName}] lightgcn: propagation, sigmoid scores, masked top-10`, async () => {
+    await use();
+    const g = loadGolden('lightgcn');
+    const [nUser, nItem] = [30, 40];
+    const pairs = i32(g, 'in.train_pairs');
+    const users = Int32Array.from({ length: pairs.length / 2 }, (_, k) => pairs[2 * k]);
+    const items = Int32Array.from({ length: pairs.length / 2 }, (_, k) => pairs[2 * k + 1]);
+    const ds = { nUser, nItem, train: { users, items } } as unknown as Dataset;
+    const graph = trainGraph(ds);
+    const reps = propagate(input(g, 'in.uEmb'), input(g, 'in.iEmb'), graph, 2);
+    close(await reps.users.data(), f32(g, 'out.users_final'), tol('lightgcn', 'out.users_final'), 'users_final');
+    close(await reps.items.data(), f32(g, 'out.items_final'), tol('lightgcn', 'out.items_final'), 'items_final');
+    const scores = sigmoid(matmul(reps.users, reps.items, { transB: true }));
+    close(await scores.data(), f32(g, 'out.prediction'), tol('lightgcn', 'out.prediction'), 'prediction');
+    const top = await rankItems(reps.users, reps.items, Int32Array.from({ length: nUser }, (_, u) => u), [splitCsr(ds, ds.train)], 10);
+    assert.equal(Array.from(top), Array.from(i32(g, 'out.top10_indices')), 'top-10 after masking train items');
+    graph.dispose();
   });
 
   test(`[${backendName}] train_step: loss terms, gradients, Adam step, second step`, async () => {
