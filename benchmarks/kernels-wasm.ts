@@ -1,6 +1,10 @@
-// The wasm backend's fused kernels and exp: node --import tsx benchmarks/kernels-wasm.ts [reps] [--only name,...]
+// The wasm backend's fused kernels and exp:
+//   node --import tsx benchmarks/kernels-wasm.ts [reps] [--only name,...] [--baseline old/kernels.wasm]
 // Prints one JSON object: for each benchmark the median and best wall time (ms) over `reps` timed runs after
-// warm-up (V8 tiers the kernels up), and derived rates. The machine may be shared: compare best times.
+// warm-up (V8 tiers the kernels up), the best CPU time of a run, and derived rates. The machine may be
+// shared: compare best times.
+// --baseline also runs the composed dotCrossEntropy and the exp-heavy ops on an older build of the kernels
+// (e.g. one built from an earlier commit), through this backend class.
 //
 // - dotCrossEntropy fwd+bwd at the Office shape (2000×64 queries, 2420 keys) through the engine, fused
 //   kernels vs the composed path (the same engine ops on a backend without the fused kernels), and the
@@ -18,7 +22,11 @@ const args = process.argv.slice(2);
 const reps = Number(args.find((a) => /^\d+$/.test(a)) ?? 9);
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? args[onlyArg + 1].split(',') : null;
+const baselineArg = args.indexOf('--baseline');
 const be = await createWasmBackend();
+const old = baselineArg >= 0
+  ? await createWasmBackend({ module: await (await import('node:fs/promises')).readFile(args[baselineArg + 1]) })
+  : null;
 
 /** The wasm backend without its optional fused kernels: the engine composes them from basic ops. */
 function withoutFused(b: Backend): Backend {
@@ -33,12 +41,19 @@ function withoutFused(b: Backend): Backend {
   });
 }
 
-function time(fn: () => void, warm = 3): { median: number; best: number } {
+/** Wall time (median, best) and the best process CPU time (user + system) per run, in ms. */
+function time(fn: () => void, warm = 3): { median: number; best: number; bestCpu: number } {
   for (let i = 0; i < warm; i++) fn();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); ts.push(performance.now() - t0); }
+  const ts: number[] = [], cpu: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage(), t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
+  }
   ts.sort((a, b) => a - b);
-  return { median: +ts[ts.length >> 1].toFixed(3), best: +ts[0].toFixed(3) };
+  return { median: +ts[ts.length >> 1].toFixed(3), best: +ts[0].toFixed(3), bestCpu: +Math.min(...cpu).toFixed(3) };
 }
 
 let seed = 1;
@@ -62,6 +77,7 @@ if (want('dotCrossEntropy')) {
   };
   const fused = time(engineStep(be));
   const composed = time(engineStep(withoutFused(be)), 2);
+  const composedBaseline = old ? time(engineStep(withoutFused(old)), 2) : undefined;
   // the two kernels alone, and the forward alone
   const [qs, ks, ts] = [be.upload(q), be.upload(k), be.upload(t)];
   const dy = be.upload(new Float32Array(rows).fill(1));
@@ -74,6 +90,7 @@ if (want('dotCrossEntropy')) {
   results.dotCrossEntropy = {
     shape: `${rows}×${d} queries, ${n} keys`,
     engineFusedFwdBwd: fused, engineComposedFwdBwd: composed, speedupBest: +(composed.best / fused.best).toFixed(2),
+    ...(composedBaseline ? { engineComposedFwdBwdBaselineBuild: composedBaseline, speedupVsBaselineBest: +(composedBaseline.best / fused.best).toFixed(2) } : {}),
     kernelForward: fwd, kernelBackward: bwd, matmulNT: mm,
     matmulEquivalents: { forward: +(fwd.best / mm.best).toFixed(2), backward: +(bwd.best / mm.best).toFixed(2) },
     gflopsMatmulBest: +(gflop / mm.best * 1e3).toFixed(1),
@@ -93,19 +110,25 @@ if (want('dotCrossEntropy')) {
 
 if (want('exp')) {
   const N = 1 << 20;
-  const x = be.upload(rnd(N, 30));
+  const data = rnd(N, 30);
   const rate = (ms: number) => +(N / ms / 1e3).toFixed(0);
-  const out: Record<string, unknown> = { elements: N };
-  for (const op of ['exp', 'sigmoid', 'tanh'] as const) {
-    const r = time(() => be.free(be.unary(op, x)));
-    out[op] = { ...r, millionPerSecondBest: rate(r.best) };
+  for (const [label, b] of [['exp', be], ['expBaselineBuild', old]] as const) {
+    if (!b) continue;
+    const x = b.upload(data);
+    const out: Record<string, unknown> = { elements: N };
+    for (const op of ['exp', 'sigmoid', 'silu', 'tanh'] as const) {
+      const r = time(() => b.free(b.unary(op, x)));
+      out[op] = { ...r, millionPerSecondBest: rate(r.best) };
+    }
+    const eg = time(() => b.free(b.unaryGrad('exp', x, x)));
+    const sm = time(() => b.free(b.softmax(x, 512, 2048)));
+    const lse = time(() => b.free(b.logSumExp(x, 512, 2048)));
+    out.expGrad = { ...eg, millionPerSecondBest: rate(eg.best) };
+    out.softmax512x2048 = { ...sm, millionPerSecondBest: rate(sm.best) };
+    out.logSumExp512x2048 = { ...lse, millionPerSecondBest: rate(lse.best) };
+    b.free(x);
+    results[label] = out;
   }
-  const sm = time(() => be.free(be.softmax(x, 512, 2048)));
-  const lse = time(() => be.free(be.logSumExp(x, 512, 2048)));
-  out.softmax512x2048 = { ...sm, millionPerSecondBest: rate(sm.best) };
-  out.logSumExp512x2048 = { ...lse, millionPerSecondBest: rate(lse.best) };
-  be.free(x);
-  results.exp = out;
 }
 
 if (want('philox')) {

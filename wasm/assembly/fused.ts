@@ -106,9 +106,11 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
           s0 = f64x2.add(s0, f64x2.promote_low_f32x4(e));
           s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));
         }
-        const s = f64x2.add(s0, s1);
-        store<f64>(at64(sm, i), load<f64>(at64(sm, i)) * Math.exp(<f64>m - <f64>nm)
-          + (f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1)));
+        const s = f64x2.add(s0, s1), blockSum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+        // the running sum, rescaled to the new max (nothing to rescale before the first finite max)
+        let run = m == -Infinity ? 0 : load<f64>(at64(sm, i));
+        if (nm != m) run *= Math.exp(<f64>m - <f64>nm);
+        store<f64>(at64(sm, i), run + blockSum);
       }
     }
   }
