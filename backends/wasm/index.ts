@@ -2,6 +2,8 @@
  * The WebAssembly SIMD backend: AssemblyScript kernels (wasm/assembly) over one linear memory that this
  * side manages (heap.ts). Kernels never allocate; every buffer and scratch area is handed to them as a
  * byte pointer. Shapes are checked here, before a kernel can read or write outside its buffers.
+ * It provides all four optional fused kernels of the contract: dotCrossEntropy and its gradient
+ * (wasm/assembly/fused.ts), philoxUniform (philox.ts) and gramF64 (gram.ts).
  */
 import type {
   AdamArgs, Backend, BinaryOp, DType, MatmulArgs, ReduceOp, Storage, UnaryOp,
