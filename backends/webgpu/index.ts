@@ -211,9 +211,28 @@ class WebGpu implements WebGpuBackend {
     this.gpu.dispatch(kernel, params, bindings, groups1d(n, this.gpu.maxGroups));
   }
 
-  private runRows(kernel: Kernel, rows: number, params: number[], bindings: Binding[]): void {
+  /**
+   * A row-per-workgroup kernel (params start with the row count). `perRow[i]` is how many elements of
+   * binding i each row owns (0: bound whole). Operands past the storage-binding limit are split into
+   * chunks of rows, a multiple of 64 rows each so that every slice starts on a 256-byte boundary.
+   */
+  private runRows(kernel: Kernel, rows: number, params: number[], bindings: Binding[], perRow: number[]): void {
     if (rows === 0) return;
-    this.gpu.dispatch(kernel, params, bindings, groupsRows(rows, this.gpu.maxGroups));
+    let chunk = rows;
+    if (bindings.some((b, i) => perRow[i] > 0 && b.size > this.gpu.maxBinding)) {
+      const widest = Math.max(...perRow) * 4;
+      chunk = Math.floor(this.gpu.maxBinding / widest / 64) * 64;
+      if (chunk === 0) {
+        throw new GpuError(`webgpu backend: ${kernel.name}: 64 rows of ${widest} bytes exceed the device's ` +
+          `maxStorageBufferBindingSize (${this.gpu.maxBinding})`);
+      }
+    }
+    for (let r0 = 0; r0 < rows; r0 += chunk) {
+      const count = Math.min(chunk, rows - r0);
+      const slices = bindings.map((b, i) => (perRow[i] > 0 && chunk < rows
+        ? { buffer: b.buffer, offset: r0 * perRow[i] * 4, size: Math.max(4, count * perRow[i] * 4) } : b));
+      this.gpu.dispatch(kernel, [count, ...params.slice(1)], slices, groupsRows(count, this.gpu.maxGroups));
+    }
   }
 
   /**
@@ -351,10 +370,23 @@ class WebGpu implements WebGpuBackend {
     const out = this.alloc(batch * m * n, 'f32');
     const kernel = this.k('matmul', [false, false, true], matmulSource);
     const strides = [transA ? 1 : k, transA ? m : 1, transB ? 1 : n, transB ? k : 1];
-    const gx = Math.ceil(n / TILE), gy = Math.ceil(m / TILE);
+    const gx = Math.ceil(n / TILE);
+    const c = this.out(out);
+    if (batch === 1 && !transA && (ba.size > this.gpu.maxBinding || c.size > this.gpu.maxBinding)) {
+      // One matrix too large to bind: row blocks of A and C (multiples of 64 rows: aligned offsets).
+      const chunk = Math.floor(this.gpu.maxBinding / (4 * Math.max(k, n)) / 64) * 64;
+      if (chunk === 0) throw new GpuError(`webgpu backend: matmul: 64 rows of A or C exceed maxStorageBufferBindingSize (${this.gpu.maxBinding})`);
+      for (let r0 = 0; r0 < m; r0 += chunk) {
+        const rows = Math.min(chunk, m - r0);
+        const a0: Binding = { buffer: ba.buffer, offset: r0 * k * 4, size: rows * k * 4 };
+        const c0: Binding = { buffer: c.buffer, offset: r0 * n * 4, size: rows * n * 4 };
+        this.gpu.dispatch(kernel, [rows, n, k, ...strides, 0, 0, 0], [a0, bb, c0], [gx, Math.ceil(rows / TILE), 1]);
+      }
+      return out;
+    }
     for (let b0 = 0; b0 < batch; b0 += this.gpu.maxGroups) {
       const nb = Math.min(this.gpu.maxGroups, batch - b0);
-      this.gpu.dispatch(kernel, [m, n, k, ...strides, aBatchStride, bBatchStride, b0], [ba, bb, this.out(out)], [gx, gy, nb]);
+      this.gpu.dispatch(kernel, [m, n, k, ...strides, aBatchStride, bBatchStride, b0], [ba, bb, c], [gx, Math.ceil(m / TILE), nb]);
     }
     return out;
   }
@@ -398,7 +430,7 @@ class WebGpu implements WebGpuBackend {
     const dt = x.dtype;
     if (inner === 1 && n >= 64) {
       const kernel = this.k(`reduceRows ${op} ${dt}`, [false, true], () => reduceRowsSource(op, dt));
-      this.runRows(kernel, outer, [outer, n], [bx, this.out(out)]);
+      this.runRows(kernel, outer, [outer, n], [bx, this.out(out)], [n, 1]);
     } else {
       const kernel = this.k(`reduceColumns ${op} ${dt}`, [false, true], () => reduceColumnsSource(op, dt));
       this.run1d(kernel, outer * inner, [outer * inner, n, inner], [bx, this.out(out)]);
@@ -410,7 +442,7 @@ class WebGpu implements WebGpuBackend {
     counts('softmax', { rows, n });
     const bx = this.bind(x, 'softmax input', 'f32', rows * n);
     const out = this.alloc(rows * n, 'f32');
-    if (n > 0) this.runRows(this.k('softmax', [false, true], softmaxSource), rows, [rows, n, 0], [bx, this.out(out)]);
+    if (n > 0) this.runRows(this.k('softmax', [false, true], softmaxSource), rows, [rows, n, 0], [bx, this.out(out)], [n, n]);
     return out;
   }
 
@@ -418,7 +450,7 @@ class WebGpu implements WebGpuBackend {
     counts('logSumExp', { rows, n });
     const bx = this.bind(x, 'logSumExp input', 'f32', rows * n);
     const out = this.alloc(rows, 'f32');
-    this.runRows(this.k('softmax', [false, true], softmaxSource), rows, [rows, n, 1], [bx, this.out(out)]);
+    this.runRows(this.k('softmax', [false, true], softmaxSource), rows, [rows, n, 1], [bx, this.out(out)], [n, 1]);
     return out;
   }
 
@@ -429,7 +461,7 @@ class WebGpu implements WebGpuBackend {
     const values = this.alloc(rows * k, 'f32'), indices = this.alloc(rows * k, 'i32');
     if (k > 0) {
       const kernel = this.k('topk', [false, true, true], topkSource);
-      this.runRows(kernel, rows, [rows, n, k], [bx, this.out(values), this.out(indices)]);
+      this.runRows(kernel, rows, [rows, n, k], [bx, this.out(values), this.out(indices)], [n, k, k]);
     }
     return { values, indices };
   }
@@ -441,7 +473,7 @@ class WebGpu implements WebGpuBackend {
     const bg = this.bind(gamma, 'layerNorm gamma', 'f32', d), bb = this.bind(beta, 'layerNorm beta', 'f32', d);
     const y = this.alloc(rows * d, 'f32'), mean = this.alloc(rows, 'f32'), rstd = this.alloc(rows, 'f32');
     const kernel = this.k('layerNorm', [false, false, false, true, true, true], layerNormSource);
-    this.runRows(kernel, rows, [rows, d, f32Bits(eps)], [bx, bg, bb, this.out(y), this.out(mean), this.out(rstd)]);
+    this.runRows(kernel, rows, [rows, d, f32Bits(eps)], [bx, bg, bb, this.out(y), this.out(mean), this.out(rstd)], [d, 0, 0, d, 1, 1]);
     return { y, mean, rstd };
   }
 
@@ -453,7 +485,7 @@ class WebGpu implements WebGpuBackend {
     const bm = this.bind(mean, 'layerNormGrad mean', 'f32', rows), br = this.bind(rstd, 'layerNormGrad rstd', 'f32', rows);
     const dx = this.alloc(rows * d, 'f32'), dgamma = this.alloc(d, 'f32'), dbeta = this.alloc(d, 'f32');
     const rowsK = this.k('layerNormGradRows', [false, false, false, false, false, true], layerNormGradRowsSource);
-    this.runRows(rowsK, rows, [rows, d], [bdy, bx, bg, bm, br, this.out(dx)]);
+    this.runRows(rowsK, rows, [rows, d], [bdy, bx, bg, bm, br, this.out(dx)], [d, d, 0, 1, 1, d]);
     const colsK = this.k('layerNormGradColumns', [false, false, false, false, true, true], layerNormGradColumnsSource);
     this.run1d(colsK, d, [d, rows], [bdy, bx, bm, br, this.out(dgamma), this.out(dbeta)]);
     return { dx, dgamma, dbeta };

@@ -31,7 +31,23 @@ if (!WEBGPU) {
     assertClose(g, ref.readSync(ref.unaryGrad('exp', rx, ref.upload(dy))), { atol: 1e-6, rtol: 1e-5 }, 'exp grad');
     assertClose(a, ref.readSync(ref.affine(rx, 2, -1)), { atol: 1e-6, rtol: 1e-6 }, 'affine');
     // A kernel that does not split names the limit instead of failing inside the driver.
-    await assertThrowsWith(() => b.matmul(sx, sx, { ...MATMUL, m: 1, n: 1, k: n }), ['matmul', 'maxStorageBufferBindingSize'], 'matmul');
+    await assertThrowsWith(() => b.binary('add', sx, sx, [n], [1], [1]), ['binary', 'maxStorageBufferBindingSize'], 'binary');
+  }, { maxBindingBytes: 4096 }));
+
+  test('row kernels and matmul split rows past the storage-binding limit', () => withBackend(async (b) => {
+    const ref = createReferenceBackend();
+    const rows = 200, n = 8; // 6400 bytes per operand against a 4 KiB cap: chunks of 64 rows
+    const x = randn(7, rows * n), w = randn(8, n * 3), g = randn(9, n), be = randn(10, n);
+    const [gx, rx] = [b.upload(x), ref.upload(x)];
+    const tol = { atol: 1e-5, rtol: 1e-5 };
+    assertClose(await b.read(b.softmax(gx, rows, n)), ref.readSync(ref.softmax(rx, rows, n)), tol, 'softmax');
+    assertClose(await b.read(b.logSumExp(gx, rows, n)), ref.readSync(ref.logSumExp(rx, rows, n)), tol, 'logSumExp');
+    const t = b.topk(gx, rows, n, 3), rt = ref.topk(rx, rows, n, 3);
+    assert.equal(Array.from(await b.read(t.indices)), Array.from(ref.readSync(rt.indices)), 'topk');
+    const ln = b.layerNorm(gx, b.upload(g), b.upload(be), rows, n, 1e-5);
+    assertClose(await b.read(ln.y), ref.readSync(ref.layerNorm(rx, ref.upload(g), ref.upload(be), rows, n, 1e-5).y), tol, 'layerNorm');
+    const args = { ...MATMUL, m: rows, n: 3, k: n };
+    assertClose(await b.read(b.matmul(gx, b.upload(w), args)), ref.readSync(ref.matmul(rx, ref.upload(w), args)), tol, 'matmul');
   }, { maxBindingBytes: 4096 }));
 
   test('dispatches are submitted in batches; results are right across batch boundaries', () => withBackend(async (b) => {
