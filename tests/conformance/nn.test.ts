@@ -1,7 +1,7 @@
-// Conformance of the nn helpers and modules: dropout with a fixed rng, l2Normalize, Adam steps, and
+// Conformance of the nn helpers and modules: dropout with a fixed rng, l2Normalize, dotCrossEntropy, Adam, and
 // Linear / Embedding / LayerNorm / TransformerEncoderLayer (eval and, with a fixed rng, training).
 import {
-  Adam, affine, dropout, Embedding, l2Normalize, LayerNorm, Linear, Random, tensor, TransformerEncoderLayer,
+  Adam, affine, dotCrossEntropy, dropout, Embedding, l2Normalize, LayerNorm, Linear, Random, tensor, TransformerEncoderLayer,
 } from '../../engine/index.js';
 import { ACCUM, EDGE_SHAPES, ELEMENTWISE, EXACT, runConformance, type Case, type OpDef } from './harness.js';
 import { randn, randu } from '../helpers.js';
@@ -27,6 +27,12 @@ const ops: Record<string, OpDef> = {
       opt.dispose();
       return [afterOne, p, m, v];
     },
+  },
+  // The fused kernel where a backend has one, the composed path (matmul, logSumExp, gather) elsewhere.
+  dotCrossEntropy: {
+    inputs: (c) => [normal, normal, { kind: 'int', lo: 0, hi: c.shapes[1][0] }],
+    grad: [0, 1],
+    run: ([q, k, t]) => dotCrossEntropy(q, k, t),
   },
   Linear: {
     inputs: [normal],
@@ -95,6 +101,10 @@ push('adam', [[257], [257], [257], [257]], { atol: 1e-4, rtol: 0 }, { lr: 0.01 }
   ...adamExtra, tag: 'gradients near eps',
   inputs: [normal, { kind: 'normal', std: 1e-8 }, { kind: 'normal', std: 3e-8 }, { kind: 'normal', std: 1e-7 }],
 });
+
+for (const [rows, n, d] of [[1, 1, 1], [3, 5, 4], [5, 63, 5], [4, 65, 64], [63, 257, 3], [65, 4, 64], [6, 300, 64]]) {
+  push('dotCrossEntropy', [[rows, d], [n, d], [rows]], ACCUM);
+}
 
 const MODULE_TOL = { atol: 1e-5, rtol: 1e-4 };
 push('Linear', [[5, 63]], MODULE_TOL, { out: 65, bias: true });
