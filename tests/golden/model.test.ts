@@ -84,7 +84,8 @@ test('sinusoidal step embedding', () => {
   close(sinusoidalEmbedding(i32(g, 'in.t'), 64), f32(g, 'out.emb'), tol('sinusoidal', 'out.emb'), 'sinusoidal');
 });
 
-const backends = (process.env.BACKENDS ?? 'reference,wasm').split(',');
+// WEBGPU=1 (set by CI once lavapipe is provisioned) adds the WebGPU backend: the model runs unchanged there.
+const backends = (process.env.BACKENDS ?? `reference,wasm${process.env.WEBGPU === '1' ? ',webgpu' : ''}`).split(',');
 
 for (const backendName of backends) {
   const use = async () => setBackend(await createBackend(backendName));
@@ -135,11 +136,11 @@ for (const backendName of backends) {
       const used = m.namedParameters().filter(([n]) => !n.startsWith('npnet.'));
       for (const [path] of used) m.setParameter(path, f32(g, `param.${path}`));
       const [x, R] = [input(g, 'in.x'), input(g, 'in.R')];
-      const { grads } = valueAndGrads(() => {
+      const { grads } = await valueAndGrads(async () => {
         const stepEmb = m.stepEmbedding(i32(g, 'in.t'));
-        close(stepEmb.dataSync?.() ?? [], f32(g, 'out.step_emb'), tol(caseName, 'out.step_emb'), `${caseName} step_emb`);
+        close(await stepEmb.data(), f32(g, 'out.step_emb'), tol(caseName, 'out.step_emb'), `${caseName} step_emb`);
         const res = m.forwardUncon(x, stepEmb);
-        close(res.dataSync(), f32(g, 'out.res'), tol(caseName, 'out.res'), `${caseName} res`);
+        close(await res.data(), f32(g, 'out.res'), tol(caseName, 'out.res'), `${caseName} res`);
         return sum(mul(res, R));
       }, [x, ...used.map(([, p]) => p)]);
       await checkGrads(caseName, g, ['grad.in.x', ...used.map(([n]) => `grad.param.${n}`)], grads);
