@@ -516,8 +516,8 @@ class WebGpu implements WebGpuBackend {
   }
 
   /**
-   * Sorts (idx[r], r) on the device (bitonic: a fixed network, so deterministic), then each output
-   * element sums its row's segment in increasing r.
+   * Sorts (idx[r], r) by row (on the host for uploaded indices, else on the device with a bitonic
+   * network: fixed, so deterministic), then each output element sums its row's segment in increasing r.
    */
   scatterAddRows(src: Storage, idx: Storage, outRows: number, d: number): Storage {
     counts('scatterAddRows', { outRows, d });
@@ -528,13 +528,19 @@ class WebGpu implements WebGpuBackend {
     const count = idx.size;
     if (outRows * d === 0) return out;
     if (count === 0) { this.gpu.clear(out.buffer!, outRows * d * 4); return out; }
-    const padded = 2 ** Math.ceil(Math.log2(Math.max(2, count)));
+    const host = (idx as GpuStorage).host;
+    const padded = host ? count : 2 ** Math.ceil(Math.log2(Math.max(2, count)));
     const keys = this.gpu.acquire(padded * 8).buffer;
     const kb: Binding = { buffer: keys, size: padded * 8 };
-    this.run1d(this.k('scatterKeys', [false, true, true], scatterKeysSource), padded, [count, padded, outRows], [bi, kb, this.errBinding]);
-    const step = this.k('bitonic', [true], bitonicSource);
-    for (let k = 2; k <= padded; k *= 2) {
-      for (let j = k / 2; j >= 1; j /= 2) this.run1d(step, padded, [padded, k, j], [kb]);
+    if (host) {
+      // Indices uploaded from the host (the usual case): a stable counting sort here, one upload.
+      this.gpu.upload(keys, sortedKeys(host, outRows));
+    } else {
+      this.run1d(this.k('scatterKeys', [false, true, true], scatterKeysSource), padded, [count, padded, outRows], [bi, kb, this.errBinding]);
+      const step = this.k('bitonic', [true], bitonicSource);
+      for (let k = 2; k <= padded; k *= 2) {
+        for (let j = k / 2; j >= 1; j /= 2) this.run1d(step, padded, [padded, k, j], [kb]);
+      }
     }
     const sum = this.k('segmentSum', [false, false, true], segmentSumSource);
     this.run1d(sum, outRows * d, [outRows, d, count], [kb, bs, this.out(out)]);
@@ -567,6 +573,20 @@ const COMPARE = new Set<string>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 function checkOp<T extends string>(set: Set<string>, op: T, kernel: string): T {
   if (!set.has(op)) throw new Error(`webgpu backend: unknown ${kernel} op '${String(op)}'`);
   return op;
+}
+
+/** (row, r) pairs ordered by row, r ascending within a row: a stable counting sort of checked indices. */
+function sortedKeys(idx: Int32Array, rows: number): Uint32Array {
+  const start = new Uint32Array(rows + 1);
+  for (let r = 0; r < idx.length; r++) start[idx[r] + 1]++;
+  for (let i = 0; i < rows; i++) start[i + 1] += start[i];
+  const keys = new Uint32Array(idx.length * 2);
+  for (let r = 0; r < idx.length; r++) {
+    const at = start[idx[r]]++;
+    keys[2 * at] = idx[r];
+    keys[2 * at + 1] = r;
+  }
+  return keys;
 }
 
 function counts(kernel: string, xs: Record<string, number>): void {

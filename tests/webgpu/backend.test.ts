@@ -81,6 +81,9 @@ if (!WEBGPU) {
     const run = async () => b.read(b.scatterAddRows(b.upload(src), b.upload(idx), out, d));
     const first = await run();
     assertSameBits(await run(), first, 'second run');
+    // Indices computed on the device take the bitonic sort instead of the host's counting sort: same bits.
+    const deviceIdx = b.cast(b.upload(Float32Array.from(idx)), 'i32');
+    assertSameBits(await b.read(b.scatterAddRows(b.upload(src), deviceIdx, out, d)), first, 'device-sorted');
     const ref = createReferenceBackend();
     assertClose(first, ref.readSync(ref.scatterAddRows(ref.upload(src), ref.upload(idx), out, d)), { atol: 1e-5, rtol: 1e-5 }, 'sums');
   }));

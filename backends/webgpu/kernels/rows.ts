@@ -170,6 +170,8 @@ export const topkSource = () => shader(
   [{ name: 'X', type: 'f32' }, { name: 'V', type: 'f32', write: true }, { name: 'I', type: 'i32', write: true }], `
 var<workgroup> SV: array<f32, ${WG}>;
 var<workgroup> SI: array<u32, ${WG}>;
+var<workgroup> TV: array<f32, 16>;
+var<workgroup> TI: array<u32, 16>;
 const NONE = 0xffffffffu;
 /** a (index ia) ranks before b (index ib). */
 fn before(a: f32, ia: u32, b: f32, ib: u32) -> bool {
@@ -192,14 +194,21 @@ ${ROW_ENTRY}
       let v = X[o + j];
       if ((q == 0u || before(lastV, lastI, v, j)) && before(v, j, bv, bi)) { bv = v; bi = j; }
     }
-    workgroupBarrier();
+    // Two barriers a round (barriers dominate on CPU drivers): 16 invocations fold 16 partials each,
+    // then every invocation folds those 16 itself. "before" is a total order, so any fold order agrees.
     SV[t] = bv; SI[t] = bi;
-    for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-      workgroupBarrier();
-      if (t < s && before(SV[t + s], SI[t + s], SV[t], SI[t])) { SV[t] = SV[t + s]; SI[t] = SI[t + s]; }
+    workgroupBarrier();
+    if (t < 16u) {
+      bv = SV[t * 16u]; bi = SI[t * 16u];
+      for (var u = 1u; u < 16u; u++) {
+        let c = t * 16u + u;
+        if (before(SV[c], SI[c], bv, bi)) { bv = SV[c]; bi = SI[c]; }
+      }
+      TV[t] = bv; TI[t] = bi;
     }
     workgroupBarrier();
-    lastV = SV[0]; lastI = SI[0];
+    lastV = TV[0]; lastI = TI[0];
+    for (var u = 1u; u < 16u; u++) { if (before(TV[u], TI[u], lastV, lastI)) { lastV = TV[u]; lastI = TI[u]; } }
     if (t == 0u) { V[row * k + q] = lastV; I[row * k + q] = i32(lastI); }
   }
 }`);
