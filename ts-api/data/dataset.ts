@@ -2,7 +2,10 @@
 // an optional carved validation split, and optional pretrained vectors.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { denseIdOf } from './ids.js';
 import { readNpy, writeNpy } from './npy.js';
+
+export { denseIdOf };
 import { DataRng } from './rng.js';
 
 export type SplitName = 'train' | 'valid' | 'test';
@@ -128,18 +131,6 @@ function sortedUnion(arrays: Int32Array[]): Int32Array {
   const set = new Set<number>();
   for (const a of arrays) for (let k = 0; k < a.length; k++) set.add(a[k]);
   return Int32Array.from(set).sort();
-}
-
-/** Dense id of `raw` in the ascending id table, or -1 when unknown. */
-export function denseIdOf(table: Int32Array, raw: number): number {
-  let lo = 0;
-  let hi = table.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (table[mid] < raw) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < table.length && table[lo] === raw ? lo : -1;
 }
 
 function mapIds(table: Int32Array, raw: Int32Array): Int32Array {

@@ -11,6 +11,7 @@ import type { Backend } from '../../engine/backend.js';
 import { keep, matmul, Tensor, tidy, topk } from '../../engine/index.js';
 import { decodeArtifact, type ArtifactData } from '../checkpoint/artifact.js';
 import { FORMAT_VERSION } from '../checkpoint/format.js';
+import { denseIdOf } from '../data/ids.js';
 
 export interface RecommendOptions {
   /** How many items (default 20). */
@@ -39,18 +40,6 @@ export interface Recommender {
   recommend(rawUser: number, options?: RecommendOptions): Promise<Scored[]>;
   /** Frees backend memory (no-op for plain JS). */
   dispose(): void;
-}
-
-/** Dense id of `raw` in an ascending table, or -1. */
-function lookup(table: Int32Array, raw: number): number {
-  let lo = 0;
-  let hi = table.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (table[mid] < raw) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < table.length && table[lo] === raw ? lo : -1;
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -96,13 +85,13 @@ export async function recommenderFromArtifact(a: ArtifactData, opts: { backend?:
     users: a.nUser, items: a.nItem, version: FORMAT_VERSION, artifact: a,
     async recommend(rawUser, { k = 20, exclude = [], includeSeen = false } = {}) {
       if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new RecommendError(`k must be an integer from 1 to ${MAX_K}`);
-      const u = Number.isInteger(rawUser) ? lookup(a.rawUserIds, rawUser) : -1;
+      const u = Number.isInteger(rawUser) ? denseIdOf(a.rawUserIds, rawUser) : -1;
       if (u < 0) throw new RecommendError(`unknown user ${rawUser}`, 404);
       const blocked = new Uint8Array(a.nItem);
       let nBlocked = 0;
       const block = (i: number) => { if (i >= 0 && !blocked[i]) { blocked[i] = 1; nBlocked++; } };
       if (!includeSeen) for (let p = a.trainItems.indptr[u]; p < a.trainItems.indptr[u + 1]; p++) block(a.trainItems.indices[p]);
-      for (const raw of exclude) block(lookup(a.rawItemIds, raw));
+      for (const raw of exclude) block(denseIdOf(a.rawItemIds, raw));
       const want = Math.min(k, a.nItem - nBlocked);
       if (want <= 0) return [];
       // The backend path takes extra candidates and drops blocked ones; the JS path skips them as it goes.
