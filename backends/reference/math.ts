@@ -107,8 +107,9 @@ export function unaryDerivative(op: UnaryOp): (x: number) => number {
     case 'sqrt': return (x) => 0.5 / Math.sqrt(x);
     case 'abs': return (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN);
     case 'sign': return () => 0;
-    case 'sigmoid': return (x) => { const s = sigmoid(x); return s * (1 - s); };
-    case 'tanh': return (x) => { const t = Math.tanh(x); return 1 - t * t; };
+    // e/(1+e)² and 4u/(1+u)² stay accurate where σ(1−σ) and 1−tanh² cancel (|x| ≳ 20).
+    case 'sigmoid': return (x) => { const e = Math.exp(-Math.abs(x)); return e / ((1 + e) * (1 + e)); };
+    case 'tanh': return (x) => { const u = Math.exp(-2 * Math.abs(x)); return (4 * u) / ((1 + u) * (1 + u)); };
     case 'relu': return (x) => (x > 0 ? 1 : Number.isNaN(x) ? x : 0);
     case 'gelu': return (x) => normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
     case 'erf': return (x) => TWO_OVER_SQRT_PI * Math.exp(-x * x);

@@ -49,8 +49,9 @@ function derivative64(op: i32, x: f64): f64 {
     case SQRT: return 0.5 / Math.sqrt(x);
     case ABS: return sign64(x);
     case SIGN: return 0;
-    case SIGMOID: { const s = sigmoid64(x); return s * (1 - s); }
-    case TANH: { const t = Math.tanh(x); return 1 - t * t; }
+    // e/(1+e)² and 4u/(1+u)² stay accurate where σ(1−σ) and 1−tanh² cancel (|x| ≳ 20).
+    case SIGMOID: { const e = Math.exp(-Math.abs(x)); return e / ((1 + e) * (1 + e)); }
+    case TANH: { const u = Math.exp(-2 * Math.abs(x)); return (4 * u) / ((1 + u) * (1 + u)); }
     case RELU: return x > 0 ? 1 : x != x ? x : 0;
     case GELU: return normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
     case ERF: return TWO_OVER_SQRT_PI * Math.exp(-x * x);
