@@ -1,26 +1,10 @@
 // The infodcl command line, run as users run it: `node bin/infodcl.js ...` in a child process.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { runCli as cli, type Run } from '../cli-run.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run { code: number | null; stdout: string; stderr: string }
 
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    // From source, so a stale dist/ cannot hide changes; INFODCL_DEBUG unset so no stack traces appear.
-    const env = { ...process.env, INFODCL_FROM_SOURCE: '1', INFODCL_DEBUG: '' };
-    const child = spawn(process.execPath, ['bin/infodcl.js', ...args], { cwd: root, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 // Every run starts at once (child processes in parallel, each pays tsx's start-up); tests await theirs.
 const runs = {

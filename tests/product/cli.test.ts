@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { repoRoot as root, runCli as spawnCli, type Run } from '../cli-run.js';
 import { Random, setBackend } from '../../engine/index.js';
 import { createReferenceBackend } from '../../backends/reference/index.js';
 import { saveCheckpoint } from '../../ts-api/checkpoint/index.js';
@@ -17,7 +17,6 @@ import { resolveConfig } from '../../ts-api/infodcl/config.js';
 import { InfoDCL } from '../../ts-api/infodcl/model.js';
 import { main } from '../../ts-api/cli/main.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'infodcl-cli-'));
 const ckpt = join(dir, 'm.ckpt');
 const art = join(dir, 'm.artifact');
@@ -31,20 +30,7 @@ const model = new InfoDCL(ds.nUser, ds.nItem, config, new Random(3));
 await saveCheckpoint(ckpt, { model, config, epoch: 0, rawUserIds: ds.rawUserIds, rawItemIds: ds.rawItemIds, trainItems: splitCsr(ds, ds.train), dataset: 'small' });
 writeFileSync(join(dir, 'corrupt.ckpt'), (() => { const b = readFileSync(ckpt); b[b.length - 5] ^= 0xff; return b; })());
 
-interface Run { code: number | null; stdout: string; stderr: string }
 
-/** `bin/infodcl.js` in a child process, as users run it (exit code, streams). */
-function spawnCli(...args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['bin/infodcl.js', ...args], { cwd: root, env: { ...process.env, INFODCL_FROM_SOURCE: '1', INFODCL_DEBUG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 /** The same through main() in this process (no start-up cost); calls run one at a time. */
 let queue = Promise.resolve();
