@@ -14,6 +14,7 @@
 // - gramF64 of 2000×64 vs the host Gram.
 import { createWasmBackend } from '../backends/wasm/index.js';
 import type { Backend } from '../engine/backend.js';
+import { hostGram } from '../engine/linalg/svd.js';
 import {
   dotCrossEntropy, Random, setBackend, sum, tensor, valueAndGrads,
 } from '../engine/index.js';
@@ -143,19 +144,7 @@ if (want('gram')) {
   const xData = rnd(rows * d);
   const x = be.upload(xData);
   const dev = time(() => be.gramF64!(x, rows, d));
-  const host = time(() => {
-    // engine/linalg/svd.ts's host Gram (column copies, then one dot product per entry)
-    const cols = new Float64Array(rows * d);
-    for (let r = 0; r < rows; r++) for (let i = 0; i < d; i++) cols[i * rows + r] = xData[r * d + i];
-    const G = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) {
-      for (let j = i; j < d; j++) {
-        let s = 0;
-        for (let r = 0, a = i * rows, b = j * rows; r < rows; r++) s += cols[a + r] * cols[b + r];
-        G[i * d + j] = s; G[j * d + i] = s;
-      }
-    }
-  });
+  const host = time(() => hostGram(xData, rows, d));
   be.free(x);
   results.gramF64_2000x64 = { wasm: dev, hostGram: host, speedupBest: +(host.best / dev.best).toFixed(1) };
 }

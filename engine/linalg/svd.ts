@@ -168,7 +168,7 @@ function diagonalizeTridiagonal(V: Float64Array, d: Float64Array, e: Float64Arra
 }
 
 /** XᵀX in float64 from row-major X [B, d]: columns are copied out once so each entry is one tight dot product. */
-function gram(X: Float32Array, B: number, d: number): Float64Array {
+export function hostGram(X: Float32Array, B: number, d: number): Float64Array {
   const cols = new Float64Array(B * d);
   for (let r = 0; r < B; r++) for (let i = 0; i < d; i++) cols[i * B + r] = X[r * d + i];
   const G = new Float64Array(d * d);
@@ -193,7 +193,7 @@ export async function svd(x: Tensor): Promise<Svd> {
   checkDtype(x, 'f32', 'svd', 'x');
   if (x.rank !== 2 || x.shape[0] < 1 || x.shape[1] < 1) throw new Error(`svd: needs a non-empty matrix [B, d], got ${fmt(x.shape)}`);
   const [B, d] = x.shape;
-  const G = x.backend.gramF64 ? x.backend.gramF64(x.storage, B, d) : gram(await x.data() as Float32Array, B, d);
+  const G = x.backend.gramF64 ? x.backend.gramF64(x.storage, B, d) : hostGram(await x.data() as Float32Array, B, d);
   if (x.disposed) throw new Error('svd: x was disposed while its values were being read');
   const { values, vectors: V } = symmetricEigen(G, d);
 

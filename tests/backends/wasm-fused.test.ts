@@ -11,6 +11,7 @@ import {
   dotCrossEntropy, keep, mul, Random, setBackend, sum, svd, tensor, valueAndGrads, type Tensor,
 } from '../../engine/index.js';
 import { assertClose, assertSameBits, randInt, randn } from '../helpers.js';
+import { hostGram } from '../../engine/linalg/svd.js';
 
 const be: Backend = await createWasmBackend();
 const ref: Backend = createReferenceBackend();
@@ -222,19 +223,6 @@ test('Random.rand on the wasm backend: the stream continues exactly where the ho
 
 // ---- gramF64 --------------------------------------------------------------------------------------
 
-/** The host Gram of engine/linalg/svd.ts: Σ_r x[r,i]·x[r,j] in f64, r ascending. */
-function gramRef(x: Float32Array, rows: number, d: number): Float64Array {
-  const g = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = i; j < d; j++) {
-      let s = 0;
-      for (let r = 0; r < rows; r++) s += x[r * d + i] * x[r * d + j];
-      g[i * d + j] = s; g[j * d + i] = s;
-    }
-  }
-  return g;
-}
-
 test('gramF64: the same bits as the host f64 Gram (same order per entry), on edge shapes', () => {
   let seed = 5000;
   for (const rows of [1, 3, 4, 5, 63, 64, 65, 257, 2000]) {
@@ -244,13 +232,13 @@ test('gramF64: the same bits as the host f64 Gram (same order per entry), on edg
       const xs = be.upload(x);
       const g = be.gramF64!(xs, rows, d);
       assert.ok(g instanceof Float64Array && g.length === d * d);
-      assertSameBits(g, gramRef(x, rows, d), `gram ${rows}×${d}`);
+      assertSameBits(g, hostGram(x, rows, d), `gram ${rows}×${d}`);
       be.free(xs);
     }
   }
   const xs = be.upload(new Float32Array([1, NaN, Infinity, 2]));
   const g = be.gramF64!(xs, 2, 2);
-  assertSameBits(g, gramRef(new Float32Array([1, NaN, Infinity, 2]), 2, 2), 'gram specials');
+  assertSameBits(g, hostGram(new Float32Array([1, NaN, Infinity, 2]), 2, 2), 'gram specials');
   be.free(xs);
 });
 
