@@ -14,12 +14,17 @@ export const BACKEND_NAMES: readonly BackendName[] = ['reference', 'wasm', 'webg
 export interface CreateBackendOptions {
   /** Told which backend `auto` chose and why. */
   log?: (message: string) => void;
+  /**
+   * wasm: worker threads sharing the kernels' memory (default: every core the runtime reports, at most 8;
+   * 1 where the runtime has no threads, e.g. workerd). Results are the same bits for any count.
+   */
+  threads?: number;
 }
 
 export async function createBackend(name: string, opts: CreateBackendOptions = {}): Promise<Backend> {
   switch (name) {
     case 'reference': return (await import('./reference/index.js')).createReferenceBackend();
-    case 'wasm': return (await import('./wasm/index.js')).createWasmBackend();
+    case 'wasm': return (await import('./wasm/index.js')).createWasmBackend({ threads: opts.threads });
     case 'webgpu': return (await import('./webgpu/index.js')).createWebGpuBackend();
     case 'auto': {
       // WebGPU only on a hardware adapter: a software one (lavapipe, SwiftShader) is slower than wasm.
@@ -29,7 +34,7 @@ export async function createBackend(name: string, opts: CreateBackendOptions = {
         return b;
       } catch (e) {
         opts.log?.(`backend auto: wasm (${e instanceof Error ? e.message : String(e)})`);
-        return createBackend('wasm');
+        return createBackend('wasm', opts);
       }
     }
     default:

@@ -67,7 +67,7 @@ class WasmStorage implements Storage {
   constructor(readonly owner: WasmBackend, readonly ptr: number, readonly size: number, readonly dtype: DType) {}
 }
 
-export async function createWasmBackend(opts: { module?: WebAssembly.Module | BufferSource } = {}): Promise<Backend> {
+export async function createWasmBackend(opts: { module?: WebAssembly.Module | BufferSource; threads?: number } = {}): Promise<Backend> {
   const source = opts.module ?? await loadDefaultModule();
   const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
   const instance = await WebAssembly.instantiate(module, {});
