@@ -4,7 +4,7 @@
 // Op codes are mirrored by name in backends/wasm/index.ts (UNARY_CODES / BINARY_CODES).
 import { erf64, normalCdf, powJS, sigmoid64, sign64, toInt32 } from './math';
 import { at, hi64, lo64, pack32 } from './util';
-import { exp4 } from './vmath';
+import { exp4, gelu4, geluGrad4 } from './vmath';
 
 const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, ABS = 4, SIGN = 5, SIGMOID = 6, TANH = 7, RELU = 8, GELU = 9,
   ERF = 10, SILU = 11, SOFTPLUS = 12, SIN = 13, COS = 14, SQUARE = 15, RECIPROCAL = 16;
@@ -152,6 +152,22 @@ function siluRun(x: usize, out: usize, n: i32): void {
   if (i < n) { const b = loadTail(x, 0, i, n); v128.store(TAIL_X, silu4(v128.load(TAIL_X))); memory.copy(at(out, i), TAIL_X, b); }
 }
 
+function geluRun(x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), gelu4(v128.load(at(x, i))));
+  if (i < n) { const b = loadTail(x, 0, i, n); v128.store(TAIL_X, gelu4(v128.load(TAIL_X))); memory.copy(at(out, i), TAIL_X, b); }
+}
+
+function geluGradRun(x: usize, dy: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(out, i), geluGrad4(v128.load(at(x, i)), v128.load(at(dy, i))));
+  if (i < n) {
+    const b = loadTail(x, dy, i, n);
+    v128.store(TAIL_X, geluGrad4(v128.load(TAIL_X), v128.load(TAIL_G)));
+    memory.copy(at(out, i), TAIL_X, b);
+  }
+}
+
 function expGradRun(x: usize, dy: usize, out: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(at(out, i), f32x4.mul(exp4(v128.load(at(x, i))), v128.load(at(dy, i))));
@@ -177,6 +193,7 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
   switch (op) {
     case EXP: expRun(x, out, n); return;
     case SIGMOID: sigmoidRun(x, out, n); return;
+    case GELU: geluRun(x, out, n); return;
     case SILU: siluRun(x, out, n); return; // constant op per copy: Binaryen folds the inner switch away
     case NEG: i = unaryVec(NEG, x, out, n); break;
     case SQRT: i = unaryVec(SQRT, x, out, n); break;
@@ -195,6 +212,7 @@ export function unaryGrad(op: i32, x: usize, dy: usize, out: usize, n: i32): voi
     // x = 30) and the conformance suite holds the edge values to it per element
     case EXP: expGradRun(x, dy, out, n); return;
     case SILU: siluGradRun(x, dy, out, n); return;
+    case GELU: geluGradRun(x, dy, out, n); return;
   }
   let i = 0;
   if (op == RELU || op == NEG || op == SIGN) { // f'(x) ∈ {0, ±1, NaN}: the f32 product is exact
