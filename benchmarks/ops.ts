@@ -29,7 +29,6 @@ export interface BenchRow {
 export interface OpsBenchOptions {
   repeat: number;
   warmup: number;
-  threads: number;
   /** Shrinks every dense shape 8× (tests, slow backends). */
   quick?: boolean;
   /** Interaction pairs for the sparse adjacency; default: Office's train.txt in ../shared/datasets. */
@@ -50,8 +49,8 @@ const OFFICE = { users: 4905, items: 2420, nnz: 81_754 };
 
 export async function benchOps(options: OpsBenchOptions): Promise<BenchRow[]> {
   const { repeat, warmup, quick = false, log = () => {} } = options;
-  const backend = getBackend().name;
-  if (options.threads > 1) log(`the ${backend} backend runs single-threaded: recording threads: 1`);
+  const active = getBackend(), backend = active.name;
+  const threads = 'build' in active ? (active as { build: { threads: number } }).build.threads : 1;
   const s = (n: number) => (quick ? Math.ceil(n / 8) : n);
   const adjacency = officeAdjacency(options.trainFile, log);
   const cases: Case[] = [
@@ -69,7 +68,7 @@ export async function benchOps(options: OpsBenchOptions): Promise<BenchRow[]> {
     const ms = await medianTime(run, warmup, repeat).finally(dispose);
     log(`bench ops: ${label} ${ms.toFixed(3)} ms`);
     rows.push({
-      op: c.op, variant: c.variant, shape: c.shape, backend, threads: 1,
+      op: c.op, variant: c.variant, shape: c.shape, backend, threads,
       medianMs: round(ms, 4),
       gflops: c.flops === null ? null : round(c.flops / (ms * 1e6), 3),
     });

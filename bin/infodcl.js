@@ -3,6 +3,10 @@
 // edit never meets a stale build; an installed package (no sources) runs the build in dist/.
 // INFODCL_FROM_SOURCE=1 / 0 forces either.
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// Relaxed SIMD (the fused multiply-add kernels) is on by default from Node 22; Node 20 has it behind a flag.
+if (Number(process.versions.node.split('.')[0]) < 22) setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const built = new URL('../dist/ts-api/cli/main.js', import.meta.url);
 const source = new URL('../ts-api/cli/main.ts', import.meta.url);

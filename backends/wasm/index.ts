@@ -4,11 +4,16 @@
  * byte pointer. Shapes are checked here, before a kernel can read or write outside its buffers.
  * It provides all four optional fused kernels of the contract: dotCrossEntropy and its gradient
  * (wasm/assembly/fused.ts), philoxUniform (philox.ts) and gramF64 (gram.ts).
+ *
+ * With worker threads (threads.ts) the large calls are split into disjoint blocks of their output, each
+ * computed exactly as the whole call computes it: the bits never depend on the thread count.
  */
 import type {
   AdamArgs, Backend, BinaryOp, DType, MatmulArgs, ReduceOp, Storage, UnaryOp,
 } from '../../engine/backend.js';
 import { Heap } from './heap.js';
+import { importsMemory, loadKernelFile, relaxedSimdSupported, SHARED_MEMORY, type SimdLevel } from './load.js';
+import { defaultThreadCount, startThreads, threadsUnavailable, type ThreadPool } from './threads.js';
 
 // Op codes, mirrored by the constants at the top of wasm/assembly/elementwise.ts and rows.ts.
 const UNARY_CODES: Record<UnaryOp, number> = {
@@ -23,10 +28,13 @@ const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
 /** The module's exports (pointers are byte offsets; sizes and strides in elements). */
 interface Kernels {
   memory: WebAssembly.Memory;
-  MC: WebAssembly.Global; KC: WebAssembly.Global; NC: WebAssembly.Global;
+  MR: WebAssembly.Global; NR: WebAssembly.Global; MC: WebAssembly.Global; KC: WebAssembly.Global; NC: WebAssembly.Global; CE_NB: WebAssembly.Global;
+  LOCAL_BYTES: WebAssembly.Global;
   heapBase(): number;
+  setLocal(p: number): void;
   matmul(a: number, b: number, c: number, batch: number, m: number, n: number, k: number,
-    rsA: number, csA: number, rsB: number, csB: number, aBS: number, bBS: number, ap: number, bp: number): void;
+    rsA: number, csA: number, rsB: number, csB: number, aBS: number, bBS: number, ldc: number, cBS: number,
+    ap: number, bp: number): void;
   unary(op: number, x: number, out: number, n: number): void;
   unaryGrad(op: number, x: number, dy: number, out: number, n: number): void;
   affine(x: number, out: number, n: number, alpha: number, beta: number): void;
@@ -58,6 +66,10 @@ interface Kernels {
     scratch: number): void;
   dotCrossEntropyGrad(q: number, k: number, t: number, lse: number, dy: number, dq: number, dk: number,
     rows: number, n: number, d: number, scratch: number): void;
+  dotCrossEntropyGradQ(q: number, k: number, t: number, lse: number, dy: number, dq: number,
+    rows: number, n: number, d: number, scratch: number): void;
+  dotCrossEntropyGradK(q: number, k: number, t: number, lse: number, dy: number, dk: number,
+    rows: number, n: number, d: number, keyOffset: number, scratch: number): void;
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
   gramF64(x: number, rows: number, d: number, g: number, xd: number): void;
 }
@@ -67,39 +79,119 @@ class WasmStorage implements Storage {
   constructor(readonly owner: WasmBackend, readonly ptr: number, readonly size: number, readonly dtype: DType) {}
 }
 
-export async function createWasmBackend(opts: { module?: WebAssembly.Module | BufferSource; threads?: number } = {}): Promise<Backend> {
-  const source = opts.module ?? await loadDefaultModule();
-  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
-  const instance = await WebAssembly.instantiate(module, {});
-  return new WasmBackend(instance.exports as unknown as Kernels);
+export interface WasmBackendOptions {
+  /** A kernel build to run as is, compiled or raw (e.g. bundled for an edge runtime); default: wasm/build. */
+  module?: WebAssembly.Module | BufferSource;
+  /** Threads, the caller's included (default: every core, at most 8; 1 where the runtime has no threads). */
+  threads?: number;
+  /** 'relaxed' = fused multiply-add kernels; default: relaxed where the runtime validates it, else plain. */
+  simd?: 'auto' | SimdLevel;
+  /** Scales the least work a call needs before it is split over threads (0: split every call; for tests). */
+  splitScale?: number;
+  /** Told when threads were asked for but cannot run, and why. */
+  log?: (message: string) => void;
 }
 
-/** wasm/build/kernels.wasm next to the sources (tsx) or above dist/ (compiled). Node only. */
-async function loadDefaultModule(): Promise<Uint8Array> {
-  const { readFile } = await import('node:fs/promises');
-  let lastError: unknown;
-  for (const rel of ['../../wasm/build/kernels.wasm', '../../../wasm/build/kernels.wasm']) {
-    try { return await readFile(new URL(rel, import.meta.url)); } catch (e) { lastError = e; }
+/**
+ * @example
+ * const backend = await createWasmBackend({ threads: 2 });
+ * backend.build; // { simd: 'relaxed', threads: 2 }
+ */
+export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  let threads = opts.threads ?? await defaultThreadCount();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`wasm backend: threads must be a positive integer, got ${threads}`);
+  const why = threads > 1 ? threadsUnavailable() : null;
+  if (why) { opts.log?.(`wasm backend: one thread (${why})`); threads = 1; }
+  const simd: SimdLevel = opts.simd === 'plain' || opts.simd === 'relaxed' ? opts.simd : relaxedSimdSupported() ? 'relaxed' : 'plain';
+  const source = opts.module ?? await loadKernelFile(threads > 1, simd);
+  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+  const shared = importsMemory(module);
+  const memory = shared ? new WebAssembly.Memory({ ...SHARED_MEMORY, shared: true }) : undefined;
+  const instance = await WebAssembly.instantiate(module, memory ? { env: { memory } } : {});
+  const backend = new WasmBackend(instance.exports as unknown as Kernels, shared ? threads : 1, opts.module ? 'given' : simd,
+    opts.splitScale ?? 1);
+  if (backend.threads > 1) {
+    try {
+      backend.attach(await startThreads(module, memory!, threads, backend.locals, THREADED, instance.exports as never));
+    } catch (e) {
+      opts.log?.(`wasm backend: one thread (${e instanceof Error ? e.message : String(e)})`);
+      backend.attach(null);
+    }
   }
-  throw new Error(`wasm backend: cannot load wasm/build/kernels.wasm (run npm run build:wasm): ${String(lastError)}`);
+  return backend;
+}
+
+/** The kernels that calls may split over threads. */
+const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'topk', 'softmax',
+  'logSumExp', 'layerNorm', 'spmm', 'dotCrossEntropy', 'dotCrossEntropyGradQ', 'dotCrossEntropyGradK'];
+
+/** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
+const SPLIT_FLOPS = 1 << 20;
+const SPLIT_ELEMENTS = 1 << 15;
+
+/** Parts per thread of a split call: taken dynamically, so a thread that falls behind gets fewer. */
+const PARTS_PER_THREAD = 4;
+
+/** About `count` [start, end) parts of [0, total), each start a multiple of `align`; fewer when total is small. */
+function parts(total: number, count: number, align: number): [number, number][] {
+  const out: [number, number][] = [];
+  const step = Math.ceil(total / count / align) * align;
+  for (let s = 0; s < total; s += step) out.push([s, Math.min(total, s + step)]);
+  return out;
 }
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
 /** Scratch kept between calls (matmul's packing buffers need ~2.2 MB). */
 const SCRATCH_KEEP = 4 << 20;
 
-class WasmBackend implements Backend {
+export class WasmBackend implements Backend {
   readonly name = 'wasm';
   private kernels: Kernels | null;
   private memory: Heap | null;
   private live = new Set<WasmStorage>();
   private scratchPtr = 0;
   private scratchBytes = 0;
+  private pool: ThreadPool | null = null;
+  /** Each thread's block for the kernels' small per-thread tiles (wasm/assembly/local.ts). */
+  readonly locals: number[];
 
-  constructor(kernels: Kernels) {
+  /** `threads` is what the build allows; attach() then sets how many actually run. */
+  constructor(kernels: Kernels, public threads: number, readonly simd: SimdLevel | 'given', private splitScale = 1) {
     this.kernels = kernels;
     this.memory = new Heap(kernels.memory, kernels.heapBase());
+    const bytes = kernels.LOCAL_BYTES.value;
+    this.locals = Array.from({ length: threads }, () => this.heap.alloc(bytes));
+    kernels.setLocal(this.locals[0]);
+  }
+
+  /** The worker threads (null: run on the calling thread only). */
+  attach(pool: ThreadPool | null): void {
+    this.pool = pool;
+    this.threads = pool?.size ?? 1;
+  }
+
+  /** The kernel build and threads in use. */
+  get build(): { simd: SimdLevel | 'given'; threads: number } {
+    return { simd: this.simd, threads: this.threads };
+  }
+
+  /**
+   * Calls kernel `name` once per part: on the threads when there are several parts, else here.
+   * `args(start, end, t)` gives thread t's arguments for its part [start, end).
+   */
+  private split(name: keyof Kernels, ranges: [number, number][], args: (start: number, end: number, t: number) => number[]): void {
+    const all = ranges.map(([s, e], t) => args(s, e, t));
+    if (this.pool && all.length > 1) this.pool.run(name, all);
+    else for (const a of all) (this.k[name] as (...x: number[]) => void)(...a);
+  }
+
+  /** Parts of [0, total) for the threads when `work` is worth splitting, else one part. */
+  private ranges(total: number, work: number, min: number, align = 16): [number, number][] {
+    if (!this.pool || work < min * this.splitScale || total <= align) return [[0, total]];
+    const T = this.threads;
+    return parts(total, Math.max(T, Math.min(T * PARTS_PER_THREAD, Math.floor(work / min))), align);
   }
 
   // destroy() drops the instance and its memory; any later use lands here and throws.
@@ -176,6 +268,8 @@ class WasmBackend implements Backend {
   }
 
   destroy(): void {
+    this.pool?.close();
+    this.pool = null;
     for (const s of this.live) s.freed = true;
     this.live.clear();
     this.kernels = null;
@@ -188,7 +282,7 @@ class WasmBackend implements Backend {
     const code = code_(UNARY_CODES, op, 'unary');
     const p = this.ptr(x, 'unary input', 'f32');
     const out = this.alloc(x.size, 'f32');
-    this.k.unary(code, p, out.ptr, x.size);
+    this.split('unary', this.ranges(x.size, x.size, SPLIT_ELEMENTS), (s, e) => [code, p + 4 * s, out.ptr + 4 * s, e - s]);
     return out;
   }
 
@@ -196,14 +290,15 @@ class WasmBackend implements Backend {
     const code = code_(UNARY_CODES, op, 'unaryGrad');
     const p = this.ptr(x, 'unaryGrad x', 'f32'), g = this.ptr(dy, 'unaryGrad dy', 'f32', x.size);
     const out = this.alloc(x.size, 'f32');
-    this.k.unaryGrad(code, p, g, out.ptr, x.size);
+    this.split('unaryGrad', this.ranges(x.size, x.size, SPLIT_ELEMENTS),
+      (s, e) => [code, p + 4 * s, g + 4 * s, out.ptr + 4 * s, e - s]);
     return out;
   }
 
   affine(x: Storage, alpha: number, beta: number): Storage {
     const p = this.ptr(x, 'affine input', 'f32');
     const out = this.alloc(x.size, 'f32');
-    this.k.affine(p, out.ptr, x.size, alpha, beta);
+    this.split('affine', this.ranges(x.size, x.size, SPLIT_ELEMENTS), (s, e) => [p + 4 * s, out.ptr + 4 * s, e - s, alpha, beta]);
     return out;
   }
 
@@ -226,9 +321,21 @@ class WasmBackend implements Backend {
     const out = this.alloc(total, outI32 ? 'i32' : 'f32');
     if (total > 0) {
       const dims = collapse(shape, [aStrides, bStrides]);
-      const meta = this.meta(dims), rank = dims.shape.length;
-      if (aI32 || bI32) this.k.binaryMixed(code, pa, +aI32, pb, +bI32, out.ptr, +outI32, rank, meta);
-      else this.k.binary(code, pa, pb, out.ptr, rank, meta);
+      const rank = dims.shape.length;
+      if (aI32 || bI32) this.k.binaryMixed(code, pa, +aI32, pb, +bI32, out.ptr, +outI32, rank, this.meta(dims));
+      else {
+        // split the outermost dimension; every part walks with metadata of its own (the kernel keeps counters there)
+        const outer = dims.shape[0], inner = total / outer;
+        const ranges = this.ranges(outer, total, SPLIT_ELEMENTS, Math.max(1, Math.ceil(16 / inner)));
+        const meta = this.meta(dims, 16 * rank * (ranges.length - 1));
+        for (let t = 1; t < ranges.length; t++) this.heap.u8.copyWithin(meta + 16 * rank * t, meta, meta + 16 * rank);
+        const [sa, sb] = [dims.strides[0][0], dims.strides[1][0]];
+        this.split('binary', ranges, (s, e, t) => {
+          const m = meta + 16 * rank * t;
+          this.heap.i32[m >>> 2] = e - s;
+          return [code, pa + 4 * s * sa, pb + 4 * s * sb, out.ptr + 4 * s * inner, rank, m];
+        });
+      }
     }
     return out;
   }
@@ -307,10 +414,28 @@ class WasmBackend implements Backend {
     // One shared B and back-to-back row-major A matrices are a single [batch·m, k] matrix.
     if (batch > 1 && bBatchStride === 0 && !transA && aBatchStride === m * k) { m *= batch; batch = 1; }
     const K = this.k;
-    const apBytes = K.MC.value * K.KC.value * 4, bpBytes = K.KC.value * K.NC.value * 4;
-    const sp = this.scratch(apBytes + bpBytes);
-    K.matmul(pa, pb, out.ptr, batch, m, n, k,
-      transA ? 1 : k, transA ? m : 1, transB ? 1 : n, transB ? k : 1, aBatchStride, bBatchStride, sp, sp + apBytes);
+    const rsA = transA ? 1 : k, csA = transA ? m : 1, rsB = transB ? 1 : n, csB = transB ? k : 1;
+    // Threads take whole matrices of a batch, else blocks of rows or of columns (the longer side).
+    const work = batch * m * n * k, T = this.threads;
+    const along = batch >= T ? 'batch' : m >= n ? 'rows' : 'cols';
+    const ranges = this.ranges(along === 'batch' ? batch : along === 'rows' ? m : n, work, SPLIT_FLOPS,
+      along === 'batch' ? 1 : along === 'rows' ? K.MR.value : K.NR.value);
+    // Packing buffers per part, as large as its largest A and B blocks (matmul.ts: MC×KC and KC×NC at most).
+    const [MR, NR, kc] = [K.MR.value, K.NR.value, Math.min(K.KC.value, k)];
+    const [mp, np] = along === 'rows' ? [ranges[0][1], n] : along === 'cols' ? [m, ranges[0][1]] : [m, n];
+    const apBytes = roundUp(4 * kc * roundUp(Math.min(K.MC.value, mp), MR), 64);
+    const bpBytes = roundUp(4 * kc * roundUp(Math.min(K.NC.value, np), NR), 64);
+    const sp = this.scratch((apBytes + bpBytes) * ranges.length);
+    this.split('matmul', ranges, (s, e, t) => {
+      const ap = sp + (apBytes + bpBytes) * t, bp = ap + apBytes;
+      if (along === 'batch') {
+        return [pa + 4 * s * aBatchStride, pb + 4 * s * bBatchStride, out.ptr + 4 * s * m * n, e - s, m, n, k,
+          rsA, csA, rsB, csB, aBatchStride, bBatchStride, n, m * n, ap, bp];
+      }
+      const [a0, b0, c0, mm, nn] = along === 'rows' ? [pa + 4 * s * rsA, pb, out.ptr + 4 * s * n, e - s, n]
+        : [pa, pb + 4 * s * csB, out.ptr + 4 * s, m, e - s];
+      return [a0, b0, c0, batch, mm, nn, k, rsA, csA, rsB, csB, aBatchStride, bBatchStride, n, m * n, ap, bp];
+    });
     return out;
   }
 
@@ -334,7 +459,10 @@ class WasmBackend implements Backend {
       }
     }
     const out = this.alloc(rows * d, 'f32');
-    if (rows * d > 0) this.k.spmm(pp, pi, pv, pd, out.ptr, rows, d);
+    if (rows * d > 0) {
+      this.split('spmm', this.ranges(rows, (end - start) * d, SPLIT_ELEMENTS, 1),
+        (s, e) => [pp + 4 * s, pi, pv, pd, out.ptr + 4 * s * d, e - s, d]);
+    }
     return out;
   }
 
@@ -355,7 +483,9 @@ class WasmBackend implements Backend {
     counts('softmax', { rows, n });
     const p = this.ptr(x, 'softmax input', 'f32', rows * n);
     const out = this.alloc(rows * n, 'f32');
-    this.k.softmax(p, out.ptr, rows, n, this.scratch(n * 8));
+    const ranges = this.ranges(rows, rows * n, SPLIT_ELEMENTS, 1);
+    const sp = this.scratch(n * 8 * ranges.length);
+    this.split('softmax', ranges, (s, e, t) => [p + 4 * s * n, out.ptr + 4 * s * n, e - s, n, sp + n * 8 * t]);
     return out;
   }
 
@@ -363,7 +493,7 @@ class WasmBackend implements Backend {
     counts('logSumExp', { rows, n });
     const p = this.ptr(x, 'logSumExp input', 'f32', rows * n);
     const out = this.alloc(rows, 'f32');
-    this.k.logSumExp(p, out.ptr, rows, n);
+    this.split('logSumExp', this.ranges(rows, rows * n, SPLIT_ELEMENTS, 1), (s, e) => [p + 4 * s * n, out.ptr + 4 * s, e - s, n]);
     return out;
   }
 
@@ -372,7 +502,9 @@ class WasmBackend implements Backend {
     if (k > n) throw new Error(`wasm backend: topk k = ${k} exceeds the row length n = ${n}`);
     const p = this.ptr(x, 'topk input', 'f32', rows * n);
     const values = this.alloc(rows * k, 'f32'), indices = this.alloc(rows * k, 'i32');
-    this.k.topk(p, values.ptr, indices.ptr, rows, n, k, this.scratch(k * 4));
+    const ranges = this.ranges(rows, rows * n, SPLIT_ELEMENTS, 1);
+    const heapBytes = Math.ceil(k / 4) * 16, sp = this.scratch(heapBytes * ranges.length);
+    this.split('topk', ranges, (s, e, t) => [p + 4 * s * n, values.ptr + 4 * s * k, indices.ptr + 4 * s * k, e - s, n, k, sp + heapBytes * t]);
     return { values, indices };
   }
 
@@ -382,7 +514,8 @@ class WasmBackend implements Backend {
     const px = this.ptr(x, 'layerNorm x', 'f32', rows * d);
     const pg = this.ptr(gamma, 'layerNorm gamma', 'f32', d), pb = this.ptr(beta, 'layerNorm beta', 'f32', d);
     const y = this.alloc(rows * d, 'f32'), mean = this.alloc(rows, 'f32'), rstd = this.alloc(rows, 'f32');
-    this.k.layerNorm(px, pg, pb, y.ptr, mean.ptr, rstd.ptr, rows, d, eps);
+    this.split('layerNorm', this.ranges(rows, rows * d, SPLIT_ELEMENTS, 1),
+      (s, e) => [px + 4 * s * d, pg, pb, y.ptr + 4 * s * d, mean.ptr + 4 * s, rstd.ptr + 4 * s, e - s, d, eps]);
     return { y, mean, rstd };
   }
 
@@ -442,8 +575,10 @@ class WasmBackend implements Backend {
     const [pq, pk, pt] = this.crossEntropyArgs('dotCrossEntropy', q, k, targets, rows, n, d);
     const loss = this.alloc(rows, 'f32'), lse = this.alloc(rows, 'f32');
     if (rows > 0) {
-      const sp = this.scratch(this.k.dotCrossEntropyScratch(rows, n, d, 0));
-      this.k.dotCrossEntropy(pq, pk, pt, loss.ptr, lse.ptr, rows, n, d, sp);
+      const ranges = this.ranges(rows, rows * n * d, SPLIT_FLOPS, this.k.MR.value);
+      const bytes = this.k.dotCrossEntropyScratch(ranges[0][1], n, d, 0), sp = this.scratch(bytes * ranges.length);
+      this.split('dotCrossEntropy', ranges,
+        (s, e, t) => [pq + 4 * s * d, pk, pt + 4 * s, loss.ptr + 4 * s, lse.ptr + 4 * s, e - s, n, d, sp + bytes * t]);
     }
     return { loss, lse };
   }
@@ -455,8 +590,18 @@ class WasmBackend implements Backend {
     const dq = this.alloc(rows * d, 'f32');
     if (rows === 0) return { dq, dk: this.zeros(n * d, 'f32') };
     const dk = this.alloc(n * d, 'f32');
-    const sp = this.scratch(this.k.dotCrossEntropyScratch(rows, n, d, 1));
-    this.k.dotCrossEntropyGrad(pq, pk, pt, pl, pd, dq.ptr, dk.ptr, rows, n, d, sp);
+    const nb = this.k.CE_NB.value, bytes = this.k.dotCrossEntropyScratch(rows, n, d, 1);
+    if (!this.pool || rows * n * d < SPLIT_FLOPS * this.splitScale || n < 2 * nb) {
+      this.k.dotCrossEntropyGrad(pq, pk, pt, pl, pd, dq.ptr, dk.ptr, rows, n, d, this.scratch(bytes));
+      return { dq, dk };
+    }
+    // Threads: dq by blocks of rows, then dk by blocks of keys; each pass recomputes the probabilities
+    // (4 products instead of 3), and each block comes out as the one-thread kernel computes it.
+    const count = this.threads * PARTS_PER_THREAD, sp = this.scratch(bytes * count);
+    this.split('dotCrossEntropyGradQ', parts(rows, count, this.k.MR.value),
+      (s, e, t) => [pq + 4 * s * d, pk, pt + 4 * s, pl + 4 * s, pd + 4 * s, dq.ptr + 4 * s * d, e - s, n, d, sp + bytes * t]);
+    this.split('dotCrossEntropyGradK', parts(n, count, nb),
+      (s, e, t) => [pq, pk + 4 * s * d, pt, pl, pd, dk.ptr + 4 * s * d, rows, e - s, d, s, sp + bytes * t]);
     return { dq, dk };
   }
 
@@ -467,7 +612,7 @@ class WasmBackend implements Backend {
     if (!Number.isSafeInteger(position) || position < 0) throw new Error(`wasm backend: philoxUniform position = ${position}`);
     counts('philoxUniform', { n });
     const out = this.alloc(n, 'f32');
-    if (n > 0) this.k.philoxUniform(k0, k1, position, n, out.ptr);
+    if (n > 0) this.split('philoxUniform', this.ranges(n, n, SPLIT_ELEMENTS), (s, e) => [k0, k1, position + s, e - s, out.ptr + 4 * s]);
     return out;
   }
 
@@ -489,8 +634,10 @@ class WasmBackend implements Backend {
     const pm = this.ptr(m, 'adam m', 'f32', n), pv = this.ptr(v, 'adam v', 'f32', n);
     const { lr, beta1, beta2, eps, weightDecay, step } = args;
     const f = Math.fround;
-    this.k.adam(pp, pg, pm, pv, n, f(beta1), f(1 - beta1), f(beta2), f(1 - beta2),
-      f(-lr / (1 - beta1 ** step)), f(Math.sqrt(1 - beta2 ** step)), f(eps), f(weightDecay));
+    const consts = [f(beta1), f(1 - beta1), f(beta2), f(1 - beta2), f(-lr / (1 - beta1 ** step)),
+      f(Math.sqrt(1 - beta2 ** step)), f(eps), f(weightDecay)];
+    this.split('adam', this.ranges(n, 4 * n, SPLIT_ELEMENTS),
+      (s, e) => [pp + 4 * s, pg + 4 * s, pm + 4 * s, pv + 4 * s, e - s, ...consts]);
   }
 }
 

@@ -5,6 +5,7 @@ import { type Flags, type FlagSpec } from './args.js';
 
 export const GLOBAL_FLAGS = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'wasm', 'webgpu', 'reference'], description: 'compute backend' },
+  threads: { type: 'int', min: 1, description: 'wasm threads, this one included (default: every core, at most 8)' },
   json: { type: 'boolean', description: 'print only JSON on stdout (messages go to stderr)' },
   help: { type: 'boolean', description: 'show this help' },
 } as const satisfies FlagSpec;
@@ -42,9 +43,9 @@ export function defineCommand<const S extends FlagSpec, R>(command: Command<S, R
  * `auto` prefers the fastest backend that loads here (WebGPU on a hardware adapter, else wasm; the choice
  * is reported through `log`, i.e. on stderr) and falls back to the reference one.
  */
-export async function openBackend(name: string, log: (message: string) => void): Promise<Backend> {
+export async function openBackend(name: string, log: (message: string) => void, threads?: number): Promise<Backend> {
   try {
-    return await createBackend(name, { log });
+    return await createBackend(name, { log, threads });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     if (name !== 'auto') throw new Error(`could not load the ${name} backend: ${why}`, { cause: e });

@@ -40,7 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const ctx: Context<FlagSpec> = {
       flags, args, log,
       async useBackend() {
-        backend ??= await openBackend(flags.backend, log);
+        backend ??= await openBackend(flags.backend, log, flags.threads);
         setBackend(backend);
         return backend;
       },

@@ -44,22 +44,26 @@ export interface Recommender {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/**
- * Decodes and validates `artifactBytes` and prepares scoring. `backend`: an engine Backend, or a name for
- * backends/index.ts (loaded lazily), or nothing for plain JS.
- */
-export async function createRecommender(artifactBytes: Uint8Array, opts: { backend?: Backend | string } = {}): Promise<Recommender> {
+export interface RecommenderOptions {
+  /** An engine Backend, or a name for backends/index.ts (loaded lazily), or nothing for plain JS. */
+  backend?: Backend | string;
+  /** Threads of a backend given by name (default 1: one user's scores are too little work to share). */
+  threads?: number;
+}
+
+/** Decodes and validates `artifactBytes` and prepares scoring. */
+export async function createRecommender(artifactBytes: Uint8Array, opts: RecommenderOptions = {}): Promise<Recommender> {
   return recommenderFromArtifact(decodeArtifact(artifactBytes), opts);
 }
 
 /** The same from an artifact already decoded (or built from a checkpoint). */
-export async function recommenderFromArtifact(a: ArtifactData, opts: { backend?: Backend | string } = {}): Promise<Recommender> {
+export async function recommenderFromArtifact(a: ArtifactData, opts: RecommenderOptions = {}): Promise<Recommender> {
   let backend: Backend | undefined;
   if (typeof opts.backend === 'string') {
     // The registry is imported by URL, so a bundler does not pull every backend into an edge bundle
     // (which passes a ready Backend instead).
     const registry: typeof import('../../backends/index.js') = await import(new URL('../../backends/index.js', import.meta.url).href);
-    backend = await registry.createBackend(opts.backend);
+    backend = await registry.createBackend(opts.backend, { threads: opts.threads ?? 1 });
   } else {
     backend = opts.backend;
   }

@@ -4,6 +4,7 @@
 // Op codes are mirrored by name in backends/wasm/index.ts (UNARY_CODES / BINARY_CODES).
 import { erf64, normalCdf, powJS, sigmoid64, sign64, toInt32 } from './math';
 import { at, hi64, lo64, pack32 } from './util';
+import { TAIL_G, TAIL_X } from './local';
 import { exp4, gelu4, geluGrad4 } from './vmath';
 
 const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, ABS = 4, SIGN = 5, SIGMOID = 6, TANH = 7, RELU = 8, GELU = 9,
@@ -121,8 +122,6 @@ function derivative64(op: i32, x: f64): f64 {
   return f32x4.mul(f32x4.mul(s, f32x4.add(one, f32x4.mul(v, oneMinusS))), g);
 }
 
-const TAIL_X = memory.data(16, 16);
-const TAIL_G = memory.data(16, 16);
 
 /** Loads the last n − i (< 4) elements of x and dy into the zero-padded TAIL_X / TAIL_G; returns the byte count. */
 function loadTail(x: usize, dy: usize, i: i32, n: i32): usize {

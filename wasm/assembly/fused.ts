@@ -19,14 +19,13 @@
 // transposed into dk once per key block.
 import { MR, NR, mmKernel, packA, packB } from './matmul';
 import { expFast4 } from './vmath';
-import { at, at64 } from './util';
+import { at, at64, madd } from './util';
+import { CE_TILE as TILE } from './local';
 
 /** Keys per block (a multiple of NR). */
 export const CE_NB: i32 = 256;
 /** Rows per block of the backward (a multiple of MR). */
 export const CE_RB: i32 = 200;
-
-const TILE = memory.data(MR * NR * 4, 16);
 
 // @ts-ignore: decorator
 @inline function roundUp(x: i32, m: i32): i32 { return (x + m - 1) / m * m; }
@@ -44,9 +43,9 @@ export function dotCrossEntropyScratch(rows: i32, n: i32, d: i32, grad: i32): i3
 
 /** q_i·k_j summed in f32 over ascending p, exactly as one lane of mmKernel (so it equals the score tile's). */
 function dot32(a: usize, b: usize, d: i32): f32 {
-  let s: f32 = 0;
-  for (let p = 0; p < d; p++) s += load<f32>(at(a, p)) * load<f32>(at(b, p));
-  return s;
+  let s = f32x4.splat(0);
+  for (let p = 0; p < d; p++) s = madd(v128.load32_splat(at(a, p)), v128.load32_splat(at(b, p)), s);
+  return f32x4.extract_lane(s, 0);
 }
 
 /** max_j q·k_j with max's NaN propagation (scalar; only for rows whose scores are not all finite). */
@@ -180,20 +179,45 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
  */
 export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, dk: usize,
   rows: i32, n: i32, d: i32, scratch: usize): void {
+  gradBlocks(q, k, t, lse, dy, dq, dk, rows, n, d, 0, scratch);
+}
+
+/**
+ * dq alone, for threads that split the rows: called on a slice of rows (q, t, lse, dy and dq offset to
+ * it) with all n keys, it writes the same bits as dotCrossEntropyGrad does for those rows.
+ */
+export function dotCrossEntropyGradQ(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize,
+  rows: i32, n: i32, d: i32, scratch: usize): void {
+  gradBlocks(q, k, t, lse, dy, dq, 0, rows, n, d, 0, scratch);
+}
+
+/**
+ * dk alone, for threads that split the keys: called with all rows on the n keys from keyOffset (a
+ * multiple of CE_NB; k and dk offset to it; targets stay global), it writes the same bits as
+ * dotCrossEntropyGrad does for those keys.
+ */
+export function dotCrossEntropyGradK(q: usize, k: usize, t: usize, lse: usize, dy: usize, dk: usize,
+  rows: i32, n: i32, d: i32, keyOffset: i32, scratch: usize): void {
+  gradBlocks(q, k, t, lse, dy, 0, dk, rows, n, d, keyOffset, scratch);
+}
+
+/** The gradient's block loop; dq or dk = 0 skips that product (P is computed the same either way). */
+function gradBlocks(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, dk: usize,
+  rows: i32, n: i32, d: i32, keyOffset: i32, scratch: usize): void {
   const nbMax = min(CE_NB, roundUp(max(n, 1), NR));
   const d5 = roundUp(d, MR), d8 = roundUp(d, NR);
   const qa = scratch, qt = qa + bytes64(roundUp(rows, MR) * d), kb = qt + bytes64(d5 * rows);
   const kn = kb + bytes64(nbMax * d), pb = kn + bytes64(d8 * nbMax), pa = pb + bytes64(CE_RB * nbMax);
   const dkt = pa + bytes64(CE_RB * nbMax);
-  memory.fill(dq, 0, <usize>(rows * d) << 2);
+  if (dq) memory.fill(dq, 0, <usize>(rows * d) << 2);
   packA(q, d, 1, rows, d, qa);
-  packA(q, 1, d, d, rows, qt);
+  if (dk) packA(q, 1, d, d, rows, qt);
   for (let k0 = 0; k0 < n; k0 += CE_NB) {
     const nb = min(CE_NB, n - k0), nbp = roundUp(nb, NR);
     const kBlock = k + (<usize>(k0 * d) << 2);
     packB(kBlock, 1, d, d, nb, kb);
-    packB(kBlock, d, 1, nb, d, kn);
-    memory.fill(dkt, 0, <usize>(d5 * nbp) << 2);
+    if (dq) packB(kBlock, d, 1, nb, d, kn);
+    if (dk) memory.fill(dkt, 0, <usize>(d5 * nbp) << 2);
     for (let r0 = 0; r0 < rows; r0 += CE_RB) {
       const rb = min(CE_RB, rows - r0), rbp = roundUp(rb, MR);
       // P tiles: PB panel j0/NR holds CE_RB rows of NR keys; PA panel i/MR holds nb keys of MR rows
@@ -202,11 +226,11 @@ export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy
         for (let j0 = 0; j0 < nbp; j0 += NR) {
           const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
           mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
-          scoresToP(tile, paPanel, r0 + i, rows, j0, nb, k0, t, lse, dy);
+          scoresToP(tile, paPanel, r0 + i, rows, j0, nb, keyOffset + k0, t, lse, dy);
         }
       }
       // dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c]
-      for (let c = 0; c < d8; c += NR) {
+      for (let c = 0; dq && c < d8; c += NR) {
         const bp = kn + (<usize>(c * nb) << 2);
         for (let i = 0; i < rbp; i += MR) {
           mmKernel(pa + (<usize>(i * nb) << 2), bp, nb, TILE);
@@ -214,7 +238,7 @@ export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy
         }
       }
       // dkᵀ[c, j] += Σ_i q[r0 + i, c]·P[i, j]
-      for (let j0 = 0; j0 < nbp; j0 += NR) {
+      for (let j0 = 0; dk && j0 < nbp; j0 += NR) {
         const bp = pb + (<usize>(j0 * CE_RB) << 2);
         for (let c = 0; c < d5; c += MR) {
           mmKernel(qt + (<usize>(c * rows + r0 * MR) << 2), bp, rb, TILE);
@@ -222,7 +246,7 @@ export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy
         }
       }
     }
-    for (let j = 0; j < nb; j++) {
+    for (let j = 0; dk && j < nb; j++) {
       const dst = dk + (<usize>((k0 + j) * d) << 2);
       for (let c = 0; c < d; c++) store<f32>(at(dst, c), load<f32>(at(dkt, c * nbp + j)));
     }

@@ -5,6 +5,7 @@
 // X is first copied to f64 with its columns padded to a multiple of 4 (zeros), then 4×4 tiles of the upper
 // triangle keep their 16 sums in eight f64x2 registers over all rows; each tile is written to both halves.
 import { at, at64 } from './util';
+import { GRAM_TILE as TILE64 } from './local';
 
 // @ts-ignore: decorator
 @inline function roundUp4(x: i32): i32 { return (x + 3) & ~3; }
@@ -48,4 +49,3 @@ export function gramF64(x: usize, rows: i32, d: i32, g: usize, xd: usize): void 
   }
 }
 
-const TILE64 = memory.data(16 * 8, 16);

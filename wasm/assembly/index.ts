@@ -8,6 +8,7 @@ export * from './optim';
 export * from './fused';
 export * from './philox';
 export * from './gram';
+export { LOCAL_BYTES, setLocal } from './local';
 
 /** First byte after static data: the JS allocator hands out memory from here on. */
 export function heapBase(): usize { return __heap_base; }

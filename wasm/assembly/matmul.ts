@@ -6,6 +6,9 @@
 // element is summed over k in increasing order within a KC block and blocks are added in order, so
 // the bits never depend on tiling decisions made at run time.
 //
+import { MM_TILE as TILE } from './local';
+import { madd } from './util';
+
 // Element (i, p) of A is at a[i·rsA + p·csA], element (p, j) of B at b[p·rsB + j·csB] (strides in elements).
 
 export const MR: i32 = 5;
@@ -14,7 +17,6 @@ export const KC: i32 = 256;
 export const MC: i32 = 120; // multiple of MR; MC×KC×4 bytes of packed A stays in L2
 export const NC: i32 = 2048; // multiple of NR
 
-const TILE = memory.data(MR * NR * 4, 16); // the kernel's output tile
 
 /** Packs an mc×kc block of A into MR-row panels (zero padded): panel q at ap + q·MR·kc floats. */
 export function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, ap: usize): void {
@@ -119,15 +121,15 @@ export function mmKernel(ap: usize, bp: usize, kc: i32, out: usize): void {
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
     a = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     a = v128.load32_splat(ap, 16);
-    c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
     ap += MR * 4; bp += NR * 4;
   }
   const t = out;
@@ -136,11 +138,11 @@ export function mmKernel(ap: usize, bp: usize, kc: i32, out: usize): void {
   v128.store(t, c40, 128); v128.store(t, c41, 144);
 }
 
-/** Stores (or adds, for later KC blocks) the valid rows×cols corner of TILE into C. */
-function flush(c: usize, n: i32, rows: i32, cols: i32, add: bool): void {
-  const ldc = <usize>n << 2;
+/** Stores (or adds, for later KC blocks) the valid rows×cols corner of TILE into C (rows ldc apart). */
+function flush(c: usize, ldc: i32, rows: i32, cols: i32, add: bool): void {
+  const ld = <usize>ldc << 2;
   for (let r = 0; r < rows; r++) {
-    const d = c + <usize>r * ldc, s = TILE + (<usize>(r * NR) << 2);
+    const d = c + <usize>r * ld, s = TILE + (<usize>(r * NR) << 2);
     if (cols == NR) {
       v128.store(d, add ? f32x4.add(v128.load(d), v128.load(s)) : v128.load(s));
       v128.store(d, add ? f32x4.add(v128.load(d, 16), v128.load(s, 16)) : v128.load(s, 16), 16);
@@ -154,14 +156,15 @@ function flush(c: usize, n: i32, rows: i32, cols: i32, add: bool): void {
 }
 
 /**
- * C[b] (batch × m × n, contiguous) = op(A[b]) · op(B[b]); A[b] starts aBS elements after A[b-1], B likewise.
- * ap / bp: scratch of MC·KC and KC·NC floats. Requires k ≥ 1.
+ * C[b] (m × n, rows ldc apart, matrices cBS apart) = op(A[b]) · op(B[b]); A[b] starts aBS elements after
+ * A[b-1], B likewise. ap / bp: scratch of MC·KC and KC·NC floats. Requires k ≥ 1. Each element's sum runs
+ * over k in the same order whatever the block of C a call covers, so callers may split C among threads.
  */
 export function matmul(a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
-  rsA: i32, csA: i32, rsB: i32, csB: i32, aBS: i32, bBS: i32, ap: usize, bp: usize): void {
+  rsA: i32, csA: i32, rsB: i32, csB: i32, aBS: i32, bBS: i32, ldc: i32, cBS: i32, ap: usize, bp: usize): void {
   for (let bi = 0; bi < batch; bi++) {
     const A = a + (<usize>(bi * aBS) << 2), B = b + (<usize>(bi * bBS) << 2);
-    const C = c + (<usize>(bi * m * n) << 2);
+    const C = c + (<usize>(bi * cBS) << 2);
     for (let jc = 0; jc < n; jc += NC) {
       const nc = min(NC, n - jc);
       for (let pc = 0; pc < k; pc += KC) {
@@ -173,7 +176,7 @@ export function matmul(a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32,
           for (let jr = 0; jr < nc; jr += NR) {
             for (let ir = 0; ir < mc; ir += MR) {
               mmKernel(ap + (<usize>(ir * kc) << 2), bp + (<usize>(jr * kc) << 2), kc, TILE);
-              flush(C + (<usize>((ic + ir) * n + jc + jr) << 2), n, min(MR, mc - ir), min(NR, nc - jr), pc > 0);
+              flush(C + (<usize>((ic + ir) * ldc + jc + jr) << 2), ldc, min(MR, mc - ir), min(NR, nc - jr), pc > 0);
             }
           }
         }

@@ -5,14 +5,13 @@
 // Whole blocks run eight at a time, one block per lane of two vector sets: the 32×32→64 products come from
 // i64x2.extmul_{low,high}_i32x4_u (high halves picked out by a shuffle), the low halves from i32x4.mul.
 // A partial first or last block goes through the scalar form (u64 multiplies).
+import { PHILOX_WORDS as WORDS } from './local';
 
 const M0: u32 = 0xd2511f53;
 const M1: u32 = 0xcd9e8d57;
 const W0: u32 = 0x9e3779b9;
 const W1: u32 = 0xbb67ae85;
 const INV24: f32 = 5.9604644775390625e-8; // 2^−24
-
-const WORDS = memory.data(16, 16);
 
 /** The four words of block (c0, c1, 0, 0) under (k0, k1) into WORDS. */
 function blockScalar(k0: u32, k1: u32, c0: u32, c1: u32): void {

@@ -2,6 +2,7 @@
 // then the tail), so results are deterministic and within an ulp or two of a double reference.
 import { toInt32 } from './math';
 import { at, at64, hi64, lo64 } from './util';
+import { ROW_TAIL as TAIL } from './local';
 import { exp4, expDiff4 } from './vmath';
 
 const SUM = 0, MAX = 1, MIN = 2;
@@ -91,7 +92,6 @@ export function reduceInt(op: i32, x: usize, out: usize, outer: i32, n: i32, inn
   }
 }
 
-const TAIL = memory.data(16, 16);
 
 /**
  * Writes e[i] = exp(x[i] − m) (vectorised f32 exp, with the rounding of x − m corrected: expDiff4) for

@@ -17,3 +17,12 @@
 @inline export function pack32(lo: v128, hi: v128): v128 {
   return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
+/**
+ * c + a·b on four lanes: one fused multiply-add in the relaxed-SIMD build (one rounding), a multiply then
+ * an add in the plain build. Every kernel that must agree bit for bit with mmKernel sums through this.
+ */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}

@@ -15,7 +15,6 @@ export default defineCommand({
   flags: {
     repeat: { type: 'int', default: 10, min: 1, description: 'timed runs per op (the median is reported)' },
     warmup: { type: 'int', default: 3, min: 0, description: 'untimed runs per op before timing' },
-    threads: { type: 'int', default: 1, min: 1, description: 'worker threads (backends run single-threaded for now)' },
     trainFile: { type: 'string', placeholder: 'path', description: 'interaction pairs for the sparse adjacency (default ../shared/datasets/office/train.txt)' },
     requests: { type: 'int', default: 2000, min: 1, description: 'serve: load-test requests' },
     quick: { type: 'boolean', hidden: true, description: 'shrink dense shapes 8× (tests)' },
@@ -26,9 +25,9 @@ export default defineCommand({
     if (!SUITES.includes(suite)) throw new UsageError(`bench: unknown suite "${suite}" (available: ${SUITES.join(', ')})`);
     if (extra.length) throw new UsageError(`bench: unexpected argument "${extra[0]}"`);
     const backend = await ctx.useBackend();
-    const { repeat, warmup, threads, quick, trainFile } = ctx.flags;
+    const { repeat, warmup, quick, trainFile } = ctx.flags;
     if (suite === 'serve') return benchServe({ backend: backend.name, requests: ctx.flags.requests, quick, log: ctx.log });
-    return benchOps({ repeat, warmup, threads, quick, trainFile, log: ctx.log });
+    return benchOps({ repeat, warmup, quick, trainFile, log: ctx.log });
   },
   render: (r) => (Array.isArray(r) ? formatTable(r) : formatServe(r)),
 });

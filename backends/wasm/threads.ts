@@ -1,0 +1,202 @@
+/**
+ * Worker threads for the wasm backend. Each worker instantiates the threaded kernel build over the same
+ * shared memory and then blocks on a control word; a kernel call is the function's index and its number
+ * arguments written to the worker's slot of a small shared block, a sequence bump and a notify. Calls go
+ * straight to memory the workers already see, so nothing is copied and no message is posted per call.
+ *
+ * Runtimes without shared memory or workers (workerd, pages that are not cross-origin isolated) run
+ * single-threaded: `startThreads` then resolves to null and says why.
+ */
+
+/** Kernel calls split into parts that the caller and size − 1 workers take in turn. */
+export interface ThreadPool {
+  readonly size: number;
+  /**
+   * Runs kernel `name` once per entry of `args` (at most MAX_PARTS), the parts shared out dynamically
+   * (whoever is free takes the next), and returns when all are done. The parts must write disjoint memory.
+   */
+  run(name: string, args: readonly (readonly number[])[]): void;
+  close(): void;
+}
+
+// Control block, i32 words: the job's sequence number, kernel, part count, arguments per part, the next
+// part's ticket (job tag << 10 | part, taken by compare-exchange so that a worker still finishing one job
+// can never take a part of the next), parts done, and an error flag; then the f64 argument table.
+const SEQ = 0, FN = 1, COUNT = 2, NARGS = 3, NEXT = 4, DONE = 5, ERR = 6;
+const ARGS_AT = 8; // in f64 units (byte 64)
+export const MAX_PARTS = 64;
+const MAX_ARGS = 24;
+const TAG_MASK = 0xfffff;
+/** Spins on a control word before sleeping: back-to-back kernels then skip the futex wake-up. */
+const SPIN = 20000;
+
+/**
+ * Takes and runs parts of the current job (tag) until none is left; the caller's and every worker's loop.
+ * Its source text goes into the worker too, so it names no outer binding: the control words are literals
+ * (NEXT = 4, DONE = 5, ERR = 6, arguments from f64 index 8).
+ */
+function takeParts(i32: Int32Array, f64: Float64Array, fn: (...a: number[]) => unknown, tag: number, count: number, nargs: number): void {
+  for (;;) {
+    const cur = Atomics.load(i32, 4), part = cur & 1023;
+    if ((cur >>> 10) !== tag || part >= count) return;
+    if (Atomics.compareExchange(i32, 4, cur, cur + 1) !== cur) continue;
+    try {
+      const at = 8 + part * nargs;
+      fn(...f64.subarray(at, at + nargs));
+    } catch {
+      Atomics.store(i32, 6, 1);
+    }
+    if (Atomics.add(i32, 5, 1) + 1 === count) Atomics.notify(i32, 5);
+  }
+}
+
+/**
+ * The worker, as source text so that one file serves Node (worker_threads, eval) and web workers (a blob
+ * URL). It receives {module, memory, control, local, names}, answers 'ready', then serves jobs.
+ */
+const WORKER_SOURCE = `
+const takeParts = ${takeParts.toString()};
+const serve = (d, post) => {
+  const inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
+  inst.exports.setLocal(d.local);
+  const fns = d.names.map((n) => inst.exports[n]);
+  const i32 = new Int32Array(d.control), f64 = new Float64Array(d.control);
+  post('ready');
+  let seq = 0;
+  for (;;) {
+    for (let spin = 0; Atomics.load(i32, ${SEQ}) === seq; spin++) {
+      if (spin > ${SPIN}) Atomics.wait(i32, ${SEQ}, seq);
+    }
+    seq = Atomics.load(i32, ${SEQ});
+    const fn = i32[${FN}];
+    if (fn < 0) break;
+    takeParts(i32, f64, fns[fn], seq & ${TAG_MASK}, i32[${COUNT}], i32[${NARGS}]);
+  }
+};
+if (typeof require === 'function') {
+  const { parentPort } = require('node:worker_threads');
+  parentPort.once('message', (d) => serve(d, (m) => parentPort.postMessage(m)));
+} else {
+  self.onmessage = (e) => serve(e.data, (m) => self.postMessage(m));
+}
+`;
+
+interface AnyWorker {
+  postMessage(message: unknown): void;
+  terminate(): unknown;
+}
+
+/** Why this runtime cannot run the threaded build, or null when it can. */
+export function threadsUnavailable(): string | null {
+  if (typeof SharedArrayBuffer === 'undefined') return 'no SharedArrayBuffer in this runtime';
+  if (typeof Atomics === 'undefined' || typeof Atomics.wait !== 'function') return 'no Atomics.wait in this runtime';
+  if (!isNode() && typeof Worker === 'undefined') return 'no Worker in this runtime';
+  return null;
+}
+
+const isNode = () => typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined';
+
+/** Threads the runtime offers: every reported core, at most 8. */
+export async function defaultThreadCount(): Promise<number> {
+  if (threadsUnavailable()) return 1;
+  let cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency ?? 0 : 0;
+  if (!cores && isNode()) cores = (await import('node:os')).availableParallelism();
+  return Math.max(1, Math.min(8, cores || 1));
+}
+
+/**
+ * Starts `threads − 1` workers over `memory` running `module` (the threaded build); `locals[t]` is thread
+ * t's scratch block and `names` the kernels that `run` may call. Rejects naming the cause if a worker fails
+ * to start within `timeoutMs`.
+ */
+export async function startThreads(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number,
+  locals: readonly number[], names: readonly string[], kernels: Record<string, (...args: number[]) => unknown>,
+  timeoutMs = 10000): Promise<ThreadPool> {
+  const control = new SharedArrayBuffer(8 * (ARGS_AT + MAX_PARTS * MAX_ARGS));
+  const i32 = new Int32Array(control), f64 = new Float64Array(control);
+  const workers: AnyWorker[] = [];
+  const index = new Map(names.map((n, i) => [n, i]));
+  try {
+    await Promise.all(locals.slice(1, threads).map(async (local) => {
+      const worker = await spawnWorker();
+      workers.push(worker.handle);
+      const ready = worker.next(timeoutMs);
+      worker.handle.postMessage({ module, memory, control, local, names });
+      await ready;
+    }));
+  } catch (e) {
+    workers.forEach((w) => w.terminate());
+    throw e;
+  }
+  // The main thread of a browser page may not block: there the caller spins instead of Atomics.wait.
+  let canBlock = true;
+  try { Atomics.wait(i32, ERR, 1, 0); } catch { canBlock = false; }
+  let seq = 0;
+  let closed = false;
+
+  return {
+    size: threads,
+    run(name, args) {
+      if (closed) throw new Error('wasm backend: threads used after destroy()');
+      const fn = index.get(name);
+      if (fn === undefined) throw new Error(`wasm backend: ${name} is not a threaded kernel`);
+      const count = args.length, nargs = args[0]?.length ?? 0;
+      if (count > MAX_PARTS || nargs > MAX_ARGS) throw new Error(`wasm backend: ${name} split into ${count} parts of ${nargs} arguments`);
+      args.forEach((a, p) => f64.set(a, ARGS_AT + p * nargs));
+      seq = (seq + 1) & 0x7fffffff;
+      const tag = seq & TAG_MASK;
+      i32[FN] = fn; i32[COUNT] = count; i32[NARGS] = nargs; i32[DONE] = 0; i32[ERR] = 0;
+      Atomics.store(i32, NEXT, tag << 10);
+      Atomics.store(i32, SEQ, seq);
+      Atomics.notify(i32, SEQ);
+      takeParts(i32, f64, kernels[name], tag, count, nargs);
+      for (let spin = 0, done; (done = Atomics.load(i32, DONE)) !== count; spin++) {
+        if (canBlock && spin > SPIN) Atomics.wait(i32, DONE, done, 1000);
+      }
+      if (i32[ERR]) throw new Error(`wasm backend: ${name} failed on a worker thread`);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      i32[FN] = -1;
+      Atomics.store(i32, SEQ, (seq + 1) & 0x7fffffff);
+      Atomics.notify(i32, SEQ);
+      workers.forEach((w) => w.terminate());
+    },
+  };
+}
+
+/** A worker running WORKER_SOURCE, with a promise for its next message (its 'ready'), errors included. */
+async function spawnWorker(): Promise<{ handle: AnyWorker; next(timeoutMs: number): Promise<unknown> }> {
+  let settle: { resolve(v: unknown): void; reject(e: Error): void } | null = null;
+  const deliver = (v: unknown) => { settle?.resolve(v); settle = null; };
+  const fail = (e: unknown) => { settle?.reject(new Error(`wasm backend: a worker thread failed to start: ${e instanceof Error ? e.message : String(e)}`)); settle = null; };
+  let handle: AnyWorker;
+  if (isNode()) {
+    const { Worker: NodeWorker } = await import('node:worker_threads');
+    const w = new NodeWorker(WORKER_SOURCE, { eval: true });
+    w.on('message', deliver);
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
+    w.unref(); // after the listeners (which ref the port): idle workers must not keep the process alive
+    handle = w;
+  } else {
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    const w = new Worker(url, { type: 'module' });
+    URL.revokeObjectURL(url);
+    w.onmessage = (e) => deliver(e.data);
+    w.onerror = (e) => { e.preventDefault?.(); fail(e.message); };
+    (w as { unref?: () => void }).unref?.(); // Deno: let the program end while workers wait
+    handle = w;
+  }
+  return {
+    handle,
+    next: (timeoutMs) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+      settle = {
+        resolve: (v) => { clearTimeout(timer); resolve(v); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      };
+    }),
+  };
+}

@@ -1,0 +1,110 @@
+// The wasm backend's worker threads: every kernel that splits its work gives the same bits on 1, 2 and 3
+// threads (splitScale 0 splits even these small calls), for both kernel builds where the runtime runs them.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { setFlagsFromString } from 'node:v8';
+import type { Backend, Storage } from '../../engine/backend.js';
+import { createWasmBackend, type WasmBackend } from '../../backends/wasm/index.js';
+import { relaxedSimdSupported } from '../../backends/wasm/load.js';
+
+setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20: lets the relaxed build run too
+
+/** Deterministic data in [lo, hi). */
+function data(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + (hi - lo) * (s / 2 ** 32);
+  });
+}
+const ints = (n: number, limit: number, seed: number) => Int32Array.from(data(n, seed, 0, limit), Math.floor);
+
+type Case = [name: string, run: (b: Backend) => Storage[]];
+const mm = (batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, aBS = m * k, bBS = k * n): Case =>
+  [`matmul ${batch}×${m}×${n}×${k}${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}`, (b) => [b.matmul(
+    b.upload(data(batch * m * k, m + 7 * k)), b.upload(data(batch * k * n, n + 3 * k)),
+    { batch, m, n, k, transA, transB, aBatchStride: aBS, bBatchStride: bBS })]];
+
+const CASES: Case[] = [
+  mm(1, 203, 37, 70, false, false), mm(1, 13, 301, 64, false, true), mm(1, 64, 96, 300, true, false),
+  mm(4, 23, 17, 9, false, false), mm(3, 31, 45, 19, true, true), mm(5, 8, 8, 8, false, false, 64, 0),
+  ['unary gelu 1003', (b) => [b.unary('gelu', b.upload(data(1003, 1, -6, 6)))]],
+  ['unaryGrad gelu 1003', (b) => [b.unaryGrad('gelu', b.upload(data(1003, 2, -6, 6)), b.upload(data(1003, 3)))]],
+  ['unary exp 77', (b) => [b.unary('exp', b.upload(data(77, 4, -5, 5)))]],
+  ['affine 1001', (b) => [b.affine(b.upload(data(1001, 5)), -1.5, 0.25)]],
+  ['binary add rows + bias', (b) => [b.binary('add', b.upload(data(37 * 29, 6)), b.upload(data(29, 7)), [37, 29], [29, 1], [0, 1])]],
+  ['binary mul flat', (b) => [b.binary('mul', b.upload(data(999, 8)), b.upload(data(999, 9)), [999], [1], [1])]],
+  ['binary div column broadcast', (b) => [b.binary('div', b.upload(data(7 * 300, 10)), b.upload(data(7, 11, 1, 2)), [7, 300], [300, 1], [1, 0])]],
+  ['softmax', (b) => [b.softmax(b.upload(data(41 * 57, 12, -9, 9)), 41, 57)]],
+  ['logSumExp', (b) => [b.logSumExp(b.upload(data(41 * 57, 13, -9, 9)), 41, 57)]],
+  ['topk', (b) => { const r = b.topk(b.upload(data(33 * 120, 14)), 33, 120, 10); return [r.values, r.indices]; }],
+  ['layerNorm', (b) => { const r = b.layerNorm(b.upload(data(39 * 24, 15)), b.upload(data(24, 16)), b.upload(data(24, 17)), 39, 24, 1e-5); return [r.y, r.mean, r.rstd]; }],
+  ['spmm', (b) => {
+    const rows = 50, cols = 40, d = 12, indptr = new Int32Array(rows + 1);
+    for (let r = 0; r < rows; r++) indptr[r + 1] = indptr[r] + (r % 5);
+    const nnz = indptr[rows];
+    return [b.spmm(b.upload(indptr), b.upload(ints(nnz, cols, 18)), b.upload(data(nnz, 19)), b.upload(data(cols * d, 20)), rows, d)];
+  }],
+  ['philoxUniform', (b) => [b.philoxUniform!(7, 11, 5, 1001)]],
+  ['adam', (b) => {
+    const n = 1003, p = b.upload(data(n, 21)), m = b.upload(data(n, 22)), v = b.upload(data(n, 23, 0, 1));
+    b.adam(p, b.upload(data(n, 24)), m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 });
+    return [p, m, v];
+  }],
+  ['dotCrossEntropy + grad', (b) => {
+    const rows = 97, n = 700, d = 24; // 700 keys: three key blocks, the last one partial
+    const q = b.upload(data(rows * d, 25)), k = b.upload(data(n * d, 26)), t = b.upload(ints(rows, n, 27));
+    const { loss, lse } = b.dotCrossEntropy!(q, k, t, rows, n, d);
+    const { dq, dk } = b.dotCrossEntropyGrad!(q, k, t, lse, b.upload(data(rows, 28)), rows, n, d);
+    return [loss, lse, dq, dk];
+  }],
+];
+
+const builds: ('plain' | 'relaxed')[] = relaxedSimdSupported() ? ['plain', 'relaxed'] : ['plain'];
+
+for (const simd of builds) {
+  test(`${simd} build: every split kernel gives the same bits on 1, 2 and 3 threads`, async () => {
+    const one = await createWasmBackend({ threads: 1, simd });
+    const many: WasmBackend[] = [];
+    try {
+      for (const threads of [2, 3]) many.push(await createWasmBackend({ threads, simd, splitScale: 0 }));
+      for (const b of many) assert.is(b.build.threads, b === many[0] ? 2 : 3, 'threads running');
+      for (const [name, run] of CASES) {
+        const want = run(one).map((s) => one.readSync(s));
+        for (const b of many) {
+          const got = run(b).map((s) => b.readSync(s));
+          got.forEach((g, i) => {
+            const w = want[i];
+            assert.is(g.length, w.length, `${name} output ${i} length`);
+            for (let j = 0; j < w.length; j++) {
+              if (!Object.is(g[j], w[j])) assert.unreachable(`${name} on ${b.build.threads} threads, output ${i}[${j}]: ${g[j]} vs ${w[j]}`);
+            }
+          });
+        }
+      }
+    } finally {
+      many.forEach((b) => b.destroy());
+    }
+  });
+}
+
+test('threads: a bad count is refused; a module without shared memory runs on one thread', async () => {
+  for (const threads of [0, 1.5, -2]) {
+    try { await createWasmBackend({ threads }); assert.unreachable(`threads ${threads}`); } catch (e) {
+      assert.match((e as Error).message, /threads must be a positive integer/);
+    }
+  }
+  const { loadKernelFile } = await import('../../backends/wasm/load.js');
+  const b = await createWasmBackend({ module: await loadKernelFile(false, 'plain'), threads: 2 });
+  assert.equal(b.build, { simd: 'given', threads: 1 });
+});
+
+test('threads: destroy stops the workers and later calls fail clearly', async () => {
+  const b = await createWasmBackend({ threads: 2, splitScale: 0 });
+  const x = b.upload(data(100, 1));
+  b.unary('exp', x);
+  b.destroy();
+  assert.throws(() => b.unary('exp', x), /after destroy/);
+});
+
+test.run();
