@@ -54,7 +54,7 @@ test('bench ops --json prints only a JSON array of rows', async () => {
   for (const row of rows) {
     assert.equal(Object.keys(row).sort(), ['backend', 'gflops', 'medianMs', 'op', 'shape', 'threads', 'variant']);
     assert.is(row.backend, 'reference');
-    assert.is(row.threads, 1);
+    assert.is(row.threads, 1); // --threads 2 asks the wasm backend only; the reference one has a single thread
     assert.ok(row.shape.every(Number.isInteger), `shape ${row.shape}`);
     assert.ok(row.medianMs >= 0);
     assert.ok(row.gflops === null || row.gflops > 0);
@@ -62,7 +62,6 @@ test('bench ops --json prints only a JSON array of rows', async () => {
   const variants = rows.filter((x: { op: string }) => x.op === 'matmul').map((x: { variant: string }) => x.variant);
   assert.ok(['NN', 'NT', 'TN'].every((v) => variants.includes(v)), `matmul variants ${variants}`);
   assert.ok(rows.some((x: { op: string }) => x.op.startsWith('spmm')));
-  assert.match(r.stderr, /single-threaded/);
 });
 
 test.run();

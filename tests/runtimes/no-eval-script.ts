@@ -15,8 +15,10 @@ try { new Function('return 1'); } catch (e) { functionBlocked = e instanceof Eva
 
 const results: Record<string, unknown> = { evalBlocked, functionBlocked };
 for (const name of ['reference', 'wasm']) {
-  const backend = await createBackend(name);
+  const backend = await createBackend(name, { threads: 2 }); // wasm: worker threads (their source is evaluated by the runtime, not by eval)
   setBackend(backend);
+  if ('build' in backend) results.wasmThreads = (backend.build as { threads: number }).threads;
+  const big = sum(matmul(tensor(new Random(5).normal(512 * 256), [512, 256]), tensor(new Random(6).normal(256 * 256), [256, 256])));
   const w = tensor(new Random(1).normal(12), [3, 4]);
   const x = tensor(new Random(2).normal(6), [2, 3]);
   const { value, grads } = await valueAndGrads(() => sum(sigmoid(matmul(x, w))), [w]);
@@ -27,7 +29,7 @@ for (const name of ['reference', 'wasm']) {
   const opt = new Adam(model.parameters(), { lr: 0.01 });
   const step = await valueAndGrads(async () => (await model.losses(batch, model.drawNoise(3, rng), guides, true, rng)).total, opt.params);
   opt.step(step.grads);
-  results[name] = { value: await value.item(), grad: Array.from(await grads[0].data()).slice(0, 2), loss: await step.value.item() };
+  results[name] = { big: await big.item(), value: await value.item(), grad: Array.from(await grads[0].data()).slice(0, 2), loss: await step.value.item() };
   backend.destroy();
 }
 const rec = await createRecommender(encodeArtifact(randomArtifact(4, 10, 8)), { backend: 'wasm' });

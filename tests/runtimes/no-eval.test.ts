@@ -17,6 +17,8 @@ test('forward/backward, an InfoDCL step and a served request with code generatio
     assert.ok(out[name].grad.every(Number.isFinite));
   }
   assert.ok(Math.abs(out.reference.value - out.wasm.value) < 1e-4, 'backends agree');
+  assert.is(out.wasmThreads, 2, 'wasm ran on two threads');
+  assert.ok(Math.abs(out.reference.big - out.wasm.big) <= 1e-3 * Math.abs(out.reference.big) + 1e-2, 'a split matmul agrees');
   assert.equal(out.serve, { status: 200, items: 2 });
 });
 
