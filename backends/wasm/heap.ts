@@ -20,6 +20,9 @@ export class Heap {
     this.refresh();
   }
 
+  /** The end of the highest block ever handed out and not yet returned to the top. */
+  get highWater(): number { return this.top; }
+
   /** A block of at least `bytes` bytes (contents undefined). */
   alloc(bytes: number): number {
     const size = align(Math.max(bytes, ALIGN));

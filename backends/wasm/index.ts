@@ -267,6 +267,11 @@ export class WasmBackend implements Backend {
     return this.live.size;
   }
 
+  /** The wasm memory's size and the allocator's high-water mark in it (bytes): flat in a steady state. */
+  memoryStats(): { memoryBytes: number; highWater: number } {
+    return { memoryBytes: this.heap.memory.buffer.byteLength, highWater: this.heap.highWater };
+  }
+
   destroy(): void {
     this.pool?.close();
     this.pool = null;

@@ -3,14 +3,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createBackend } from '../../backends/index.js';
-import { liveTensors, Random, setBackend, tensor, type Tensor, valueAndGrads } from '../../engine/index.js';
+import { Adam, liveTensors, Random, setBackend, tensor, type Tensor, valueAndGrads } from '../../engine/index.js';
+import { createWasmBackend } from '../../backends/wasm/index.js';
 import { generateSynthetic } from '../../ts-api/data/synthetic.js';
 import { resolveConfig, type InfoDclConfig } from '../../ts-api/infodcl/config.js';
 import { InfoDCL } from '../../ts-api/infodcl/model.js';
 import { InfoDclRecommender } from '../../ts-api/infodcl/recommender.js';
 import { train, type Recommender } from '../../ts-api/train.js';
 
-setBackend(await createBackend('wasm'));
+const shared = await createBackend('wasm');
+setBackend(shared);
 const small = (over: Partial<InfoDclConfig> = {}) => resolveConfig({ steps: 20, ...over });
 
 async function oneStep(cfg: InfoDclConfig, B: number, seed = 7) {
@@ -26,6 +28,33 @@ async function oneStep(cfg: InfoDclConfig, B: number, seed = 7) {
   model.dispose();
   return { loss, finite };
 }
+
+test('steady state: training steps reuse freed wasm memory (no growth of the heap or the memory)', async () => {
+  const backend = await createWasmBackend({ threads: 1 });
+  setBackend(backend);
+  try {
+    const cfg = small({ dim: 16 }), rng = new Random(3);
+    const model = new InfoDCL(40, 60, cfg, rng);
+    const guides = cfg.channels.map(() => rng.randn([60, cfg.dim]));
+    const opt = new Adam(model.parameters(), { lr: 0.01 });
+    const step = async () => {
+      const batch = { users: rng.int(96, 0, 40), pos: rng.int(96, 0, 60), neg: rng.int(96, 0, 60) };
+      const { value, grads } = await valueAndGrads(async () => (await model.losses(batch, model.drawNoise(96, rng), guides, true, rng)).total, opt.params);
+      opt.step(grads);
+      [value, ...grads].forEach((t) => t.dispose());
+    };
+    for (let i = 0; i < 3; i++) await step();
+    const before = backend.memoryStats();
+    for (let i = 0; i < 20; i++) await step();
+    assert.equal(backend.memoryStats(), before);
+    [...guides].forEach((t) => t.dispose());
+    opt.dispose();
+    model.dispose();
+  } finally {
+    setBackend(shared);
+    backend.destroy();
+  }
+});
 
 test('batches smaller than 64 rows train (the reference crashes there)', async () => {
   for (const B of [1, 5, 40, 63]) {
