@@ -153,7 +153,7 @@ export async function startThreads(module: WebAssembly.Module, memory: WebAssemb
       for (let spin = 0, done; (done = Atomics.load(i32, DONE)) !== count; spin++) {
         if (canBlock && spin > SPIN) Atomics.wait(i32, DONE, done, 1000);
       }
-      if (i32[ERR]) throw new Error(`wasm backend: ${name} failed on a worker thread`);
+      if (i32[ERR]) throw new Error(`wasm backend: ${name} failed in one of its ${count} parts`);
     },
     close() {
       if (closed) return;
