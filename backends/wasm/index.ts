@@ -508,7 +508,7 @@ export class WasmBackend implements Backend {
     const p = this.ptr(x, 'topk input', 'f32', rows * n);
     const values = this.alloc(rows * k, 'f32'), indices = this.alloc(rows * k, 'i32');
     const ranges = this.ranges(rows, rows * n, SPLIT_ELEMENTS, 1);
-    const heapBytes = Math.ceil(k / 4) * 16, sp = this.scratch(heapBytes * ranges.length);
+    const heapBytes = Math.ceil(k / 2) * 16, sp = this.scratch(heapBytes * ranges.length);
     this.split('topk', ranges, (s, e, t) => [p + 4 * s * n, values.ptr + 4 * s * k, indices.ptr + 4 * s * k, e - s, n, k, sp + heapBytes * t]);
     return { values, indices };
   }

@@ -93,5 +93,8 @@ for (const [shape, k] of [[[1], 1], [[5], 5], [[3, 4], 2], [[257], 10], [[6, 256
 }
 push('topk', [[2, 6]], { k: 4 }, { tol: EXACT, inputs: [{ kind: 'values', values: [-Infinity, 1, Infinity, 1, -0, 0] }], tag: 'infinities' });
 push('topk', [[2, 5]], { k: 5 }, { tol: EXACT, inputs: [{ kind: 'values', values: [1, NaN, 3, -Infinity, NaN] }], tag: 'NaN ranks last' });
+// long rows (the vector skip of a full heap) with NaNs, ±0 and ties; k beyond the non-NaN count in row 2
+const longRow = (r: number) => Array.from({ length: 70 }, (_, i) => (r === 2 && i % 3 ? NaN : i % 7 === 0 ? NaN : i % 11 === 0 ? -0 : ((i * 37 + r) % 13) - 6));
+push('topk', [[3, 70]], { k: 30 }, { tol: EXACT, inputs: [{ kind: 'values', values: [0, 1, 2].flatMap(longRow) }], tag: 'long rows, NaN, ±0, ties' });
 
 await runConformance(ops, cases);

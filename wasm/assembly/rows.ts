@@ -204,27 +204,35 @@ export function layerNormGrad(dy: usize, x: usize, gamma: usize, mean: usize, rs
 
 // ---- top-k --------------------------------------------------------------------------------------
 
-/** Whether (a, ia) ranks before (b, ib): larger first, NaN below everything, ties by lower index. */
+/**
+ * The rank of (v, i) as one u64, larger = better: v's order as an unsigned key (−0 as +0, every NaN as 0,
+ * below −Inf) in the high word, and the complement of the index (lower index wins a tie) in the low word.
+ */
 // @ts-ignore: decorator
-@inline function before(a: f32, ia: i32, b: f32, ib: i32): bool {
-  if (a != a) return b != b && ia < ib;
-  if (b != b) return true;
-  return a > b || (a == b && ia < ib);
+@inline function rankKey(v: f32, i: i32): u64 {
+  const b = reinterpret<u32>(v + 0); // −0 + 0 = +0
+  const key: u32 = v != v ? 0 : b >> 31 ? ~b : b | 0x80000000;
+  return (<u64>key << 32) | <u64>(~<u32>i);
 }
 
+// @ts-ignore: decorator
+@inline function keyIndex(key: u64): i32 { return <i32>(~<u32>key); }
+
 /**
- * The k best of each row, best first. A heap of the k best so far (worst at the root) gives O(n log k)
- * for any k, and most values are dismissed 16 at a time by one vector compare; heap: scratch of k i32.
+ * The k best of each row, best first (larger first, NaN below everything, ties by lower index). A min-heap
+ * of the k best rank keys so far (worst at the root) gives O(n log k) for any k, and once it is full most
+ * values are dismissed 16 at a time by one vector compare; heap: scratch of k u64.
  */
 export function topk(x: usize, values: usize, indices: usize, rows: i32, n: i32, k: i32, heap: usize): void {
+  if (k == 0) return;
   for (let r = 0; r < rows; r++) {
     const xr = at(x, r * n);
     let size = 0;
     for (let i = 0; i < n; i++) {
-      // Once the heap is full only values above its worst can enter (a tie comes later, so it ranks below):
-      // skip 16 at a time while none is (NaN compares false and never enters above a non-NaN worst).
-      if (size == k && k > 0 && (i & 15) == 0 && i + 16 <= n) {
-        const worst = load<f32>(at(xr, load<i32>(heap)));
+      // Only values above the worst kept can enter (a tie comes later, so it ranks below; NaN compares
+      // false and never enters above a non-NaN worst).
+      if (size == k && (i & 15) == 0 && i + 16 <= n) {
+        const worst = load<f32>(at(xr, keyIndex(load<u64>(heap))));
         if (worst == worst) {
           const t = f32x4.splat(worst), p = at(xr, i);
           const above = v128.or(v128.or(f32x4.gt(v128.load(p), t), f32x4.gt(v128.load(p, 16), t)),
@@ -232,49 +240,45 @@ export function topk(x: usize, values: usize, indices: usize, rows: i32, n: i32,
           if (!v128.any_true(above)) { i += 15; continue; }
         }
       }
-      const v = load<f32>(at(xr, i));
-      let pos: i32;
+      const key = rankKey(load<f32>(at(xr, i)), i);
       if (size < k) { // sift up
-        pos = size++;
+        let pos = size++;
         while (pos > 0) {
-          const parent = (pos - 1) >> 1, ip = load<i32>(at(heap, parent));
-          if (!before(load<f32>(at(xr, ip)), ip, v, i)) break;
-          store<i32>(at(heap, pos), ip);
+          const parent = (pos - 1) >> 1, kp = load<u64>(at64(heap, parent));
+          if (kp <= key) break;
+          store<u64>(at64(heap, pos), kp);
           pos = parent;
         }
-      } else { // replace the root (the worst kept) if v is better, then sift down
-        const i0 = load<i32>(heap);
-        if (k == 0 || !before(v, i, load<f32>(at(xr, i0)), i0)) continue;
-        pos = siftDown(xr, heap, k, v, i);
+        store<u64>(at64(heap, pos), key);
+      } else if (key > load<u64>(heap)) { // better than the worst kept: it replaces the root
+        siftDown(heap, k, key);
       }
-      store<i32>(at(heap, pos), i);
     }
     // Pop the worst repeatedly into the output from the back.
     const vr = at(values, r * k), ir = at(indices, r * k);
     for (let q = k - 1; q >= 0; q--) {
-      const w = load<i32>(heap);
+      const w = keyIndex(load<u64>(heap));
       store<f32>(at(vr, q), load<f32>(at(xr, w)));
       store<i32>(at(ir, q), w);
-      const last = load<i32>(at(heap, q));
-      store<i32>(at(heap, siftDown(xr, heap, q, load<f32>(at(xr, last)), last)), last);
+      if (q > 0) siftDown(heap, q, load<u64>(at64(heap, q)));
     }
   }
 }
 
-/** Finds the slot for (v, i) entering at the root of a heap of `size`, moving worse children up. */
-function siftDown(xr: usize, heap: usize, size: i32, v: f32, i: i32): i32 {
+/** Puts `key` at the root of the min-heap of `size` keys and sifts it down. */
+function siftDown(heap: usize, size: i32, key: u64): void {
   let pos = 0;
   while (true) {
     let c = 2 * pos + 1;
     if (c >= size) break;
-    let ic = load<i32>(at(heap, c));
+    let kc = load<u64>(at64(heap, c));
     if (c + 1 < size) {
-      const i2 = load<i32>(at(heap, c + 1));
-      if (before(load<f32>(at(xr, ic)), ic, load<f32>(at(xr, i2)), i2)) { c++; ic = i2; } // take the worse child
+      const k2 = load<u64>(at64(heap, c + 1));
+      if (k2 < kc) { c++; kc = k2; } // the worse child
     }
-    if (!before(v, i, load<f32>(at(xr, ic)), ic)) break;
-    store<i32>(at(heap, pos), ic);
+    if (key <= kc) break;
+    store<u64>(at64(heap, pos), kc);
     pos = c;
   }
-  return pos;
+  store<u64>(at64(heap, pos), key);
 }
