@@ -15,8 +15,11 @@ export interface Context<S extends FlagSpec> {
   args: string[];
   /** Progress and messages: always stderr, so stdout stays clean for results. */
   log(message: string): void;
-  /** Creates the backend chosen by --backend and makes it the engine's active one. */
-  useBackend(): Promise<Backend>;
+  /**
+   * Creates the backend chosen by --backend and makes it the engine's active one; `threads` goes to the
+   * wasm backend (worker threads). The first call creates it: later calls return the same backend.
+   */
+  useBackend(opts?: { threads?: number }): Promise<Backend>;
 }
 
 export interface Command<S extends FlagSpec = FlagSpec, R = unknown> {
@@ -42,9 +45,9 @@ export function defineCommand<const S extends FlagSpec, R>(command: Command<S, R
  * `auto` prefers the fastest backend that loads here (WebGPU on a hardware adapter, else wasm; the choice
  * is reported through `log`, i.e. on stderr) and falls back to the reference one.
  */
-export async function openBackend(name: string, log: (message: string) => void): Promise<Backend> {
+export async function openBackend(name: string, log: (message: string) => void, opts: { threads?: number } = {}): Promise<Backend> {
   try {
-    return await createBackend(name, { log });
+    return await createBackend(name, { log, threads: opts.threads });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     if (name !== 'auto') throw new Error(`could not load the ${name} backend: ${why}`, { cause: e });

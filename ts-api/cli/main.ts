@@ -39,8 +39,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (flags.json) console.log = console.error;
     const ctx: Context<FlagSpec> = {
       flags, args, log,
-      async useBackend() {
-        backend ??= await openBackend(flags.backend, log);
+      async useBackend(opts) {
+        backend ??= await openBackend(flags.backend, log, opts);
         setBackend(backend);
         return backend;
       },
