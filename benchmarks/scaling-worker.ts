@@ -39,7 +39,8 @@ export interface ScalingRow {
   /** Median and mean ms of one training step (batch sampling, forward, backward, Adam). */
   stepMs: number;
   stepMeanMs: number;
-  /** The fused InfoNCE (dotCrossEntropy forward + backward at [batch, d] × [items, d]) times the channels. */
+  /** The fused InfoNCE alone (dotCrossEntropy forward + backward at [batch, d] × [items, d], every channel):
+   * median of runs interleaved with the steps. */
   infoNceMs: number;
   /** stepMs − infoNceMs. */
   otherMs: number;
@@ -92,7 +93,11 @@ childMain<ScalingCaseOptions, ScalingRow>(async (o) => {
   const setupRssMB = process.memoryUsage().rss / MB;
   log(`${ds.nUser} users, ${ds.train.users.length} train interactions; setup ${setupSeconds.toFixed(1)} s`);
 
+  // The fused InfoNCE alone (forward + backward, every channel) at the step's shapes, against the model's
+  // item table, timed after every fourth step so that it sees the same machine load as the steps.
+  const nce = infoNceTimer(o.batch, model.iEmb.weight, config.channels.length);
   const times: number[] = [];
+  const nceTimes: number[] = [];
   for (let i = 0; i < o.warmup + o.steps; i++) {
     const start = performance.now();
     let next = batches.next();
@@ -101,8 +106,11 @@ childMain<ScalingCaseOptions, ScalingRow>(async (o) => {
     const ms = performance.now() - start;
     if (i >= o.warmup) times.push(ms);
     if (i === o.warmup - 1 || (i >= o.warmup && (i - o.warmup + 1) % 5 === 0)) log(`step ${i + 1}: ${ms.toFixed(1)} ms`);
+    if (i === o.warmup - 1) await nce.run(); // its warm-up
+    if (i >= o.warmup && (i - o.warmup) % 4 === 0) nceTimes.push(await nce.run());
   }
-  const infoNceMs = config.channels.length * await timeInfoNce(o.batch, ds.nItem, config.dim);
+  nce.dispose();
+  const infoNceMs = median(nceTimes);
   const stepMs = median(times);
   const batchesPerEpoch = Math.ceil(ds.train.users.length / o.batch);
   const row: ScalingRow = {
@@ -118,22 +126,23 @@ childMain<ScalingCaseOptions, ScalingRow>(async (o) => {
   return row;
 });
 
-/** Median ms of the fused InfoNCE forward + backward, [rows, d] queries against [n, d] keys. */
-async function timeInfoNce(rows: number, n: number, d: number): Promise<number> {
+/** Times `channels` fused InfoNCE forward + backward passes, [rows, d] queries against `keys` [n, d]. */
+function infoNceTimer(rows: number, keys: Tensor, channels: number): { run(): Promise<number>; dispose(): void } {
   const rng = new Random(5);
-  const q = keep(rng.randn([rows, d]));
-  const k = keep(rng.randn([n, d]));
-  const t = keep(tensor(rng.int(rows, 0, n)));
-  const times: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const start = performance.now();
-    const { value, grads } = valueAndGrads(() => sum(dotCrossEntropy(q, k, t)), [q, k]);
-    await value.data();
-    if (i > 0) times.push(performance.now() - start);
-    [value, ...grads].forEach((x) => x.dispose());
-  }
-  [q, k, t].forEach((x) => x.dispose());
-  return median(times);
+  const q = keep(rng.randn([rows, keys.shape[1]]));
+  const t = keep(tensor(rng.int(rows, 0, keys.shape[0])));
+  return {
+    async run() {
+      const start = performance.now();
+      for (let c = 0; c < channels; c++) {
+        const { value, grads } = valueAndGrads(() => sum(dotCrossEntropy(q, keys, t)), [q, keys]);
+        await value.data();
+        [value, ...grads].forEach((x) => x.dispose());
+      }
+      return performance.now() - start;
+    },
+    dispose: () => { q.dispose(); t.dispose(); },
+  };
 }
 
 const r4 = (x: number) => Number(x.toPrecision(4));

@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { runChild } from './child.js';
 import type { ScalingCaseOptions, ScalingRow } from './scaling-worker.js';
 
@@ -30,11 +30,19 @@ export interface ScalingOptions {
 export interface ScalingResult {
   suite: 'scaling';
   date: string;
-  machine: { cpus: number; cpu: string; node: string; platform: string };
+  /** loadAverage: the 1-minute load average at the start and at the end of the run (other work on the machine). */
+  machine: { cpus: number; cpu: string; node: string; platform: string; loadAverage: [number, number] };
   options: { quick: boolean; backend: string; threads: number; users: number; meanInteractions: number; batch: number; steps: number; warmup: number };
   rows: ScalingRow[];
-  /** Least-squares line of step ms over items (null with fewer than two sizes): ms per 1000 items, and at 0 items. */
-  fit: { stepMsPer1kItems: number; stepMsAt0: number; infoNceMsPer1kItems: number; otherMsAt0: number } | null;
+  /**
+   * Least-squares lines over the catalogue size (null with fewer than two sizes): step ms per 1000 items and
+   * at 0 items, the same for InfoNCE and the rest, and MB of peak RSS / wasm memory per 1000 items beside
+   * what one dense [batch × items] f32 logits matrix would add per 1000 items.
+   */
+  fit: {
+    stepMsPer1kItems: number; stepMsAt0: number; infoNceMsPer1kItems: number; otherMsPer1kItems: number; otherMsAt0: number;
+    peakRssMBPer1kItems: number; wasmMBPer1kItems: number | null; denseLogitsMBPer1kItems: number;
+  } | null;
 }
 
 export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
@@ -44,6 +52,7 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   const base = quick
     ? { nUser: 2000, meanInteractions: 12.5, batch: 256, steps: o.steps ?? 2, warmup: Math.min(o.warmup, 1) }
     : { nUser: 100_000, meanInteractions: 12.5, batch: 2000, steps: o.steps ?? 20, warmup: o.warmup };
+  const load0 = loadavg()[0];
   const rows: ScalingRow[] = [];
   for (const nItem of items) {
     log(`bench scaling: ${nItem} items (child process)`);
@@ -53,7 +62,10 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   return {
     suite: 'scaling',
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpus: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`,
+      loadAverage: [r4(load0), r4(loadavg()[0])],
+    },
     options: { quick, backend: o.backend, threads: o.threads, users: base.nUser, meanInteractions: base.meanInteractions, batch: base.batch, steps: base.steps, warmup: base.warmup },
     rows,
     fit: fitLines(rows),
@@ -70,9 +82,13 @@ function fitLines(rows: ScalingRow[]): ScalingResult['fit'] {
     return { slope: r4(slope), at0: r4(my - slope * mx) };
   };
   const step = line(rows.map((r) => r.stepMs));
+  const other = line(rows.map((r) => r.otherMs));
   return {
     stepMsPer1kItems: step.slope, stepMsAt0: step.at0,
-    infoNceMsPer1kItems: line(rows.map((r) => r.infoNceMs)).slope, otherMsAt0: line(rows.map((r) => r.otherMs)).at0,
+    infoNceMsPer1kItems: line(rows.map((r) => r.infoNceMs)).slope, otherMsPer1kItems: other.slope, otherMsAt0: other.at0,
+    peakRssMBPer1kItems: line(rows.map((r) => r.peakRssMB)).slope,
+    wasmMBPer1kItems: rows.every((r) => r.wasmMemoryMB !== null) ? line(rows.map((r) => r.wasmMemoryMB!)).slope : null,
+    denseLogitsMBPer1kItems: r4(rows[0].batch * 4 * 1000 / (1 << 20)),
   };
 }
 
@@ -91,8 +107,9 @@ export function formatScaling(r: ScalingResult): string {
     line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), '',
     first ? `${first.users} users, ~${first.trainInteractions} train interactions, batch ${first.batch}: epoch = ${first.batchesPerEpoch} steps; `
       + `median of ${first.steps} steps after ${r.options.warmup} warm-up; ${r.options.backend}, ${r.options.threads} thread(s)` : '',
-    r.fit ? `fit: step ms ≈ ${r.fit.stepMsAt0} + ${r.fit.stepMsPer1kItems} per 1k items (InfoNCE ${r.fit.infoNceMsPer1kItems} per 1k items; other ≈ ${r.fit.otherMsAt0} ms at 0 items)` : '',
-    `peak RSS: ${first?.peakRssScope === 'training' ? 'high-water while training (reset after setup)' : 'process high-water'}`,
+    r.fit ? `fit: step ms ≈ ${r.fit.stepMsAt0} + ${r.fit.stepMsPer1kItems} per 1k items (InfoNCE ${r.fit.infoNceMsPer1kItems}, other ${r.fit.otherMsPer1kItems} per 1k items)` : '',
+    r.fit ? `memory per 1k items: peak RSS ${r.fit.peakRssMBPer1kItems} MB, wasm ${r.fit.wasmMBPer1kItems ?? '-'} MB; one dense logits matrix would add ${r.fit.denseLogitsMBPer1kItems} MB` : '',
+    `load average ${r.machine.loadAverage.join(' → ')}; peak RSS: ${first?.peakRssScope === 'training' ? 'high-water while training (reset after setup)' : 'process high-water'}`,
   ].filter(Boolean).join('\n');
 }
 

@@ -3,7 +3,7 @@
  * backends), one child process per engine, run one after the other. Items: items.ts; engines: ours.ts,
  * tfjs.ts; the child: worker.ts. Ratios are tfjs median / our median (above 1: ours is faster).
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { runChild } from '../child.js';
 import { loadOffice } from './data.js';
 import { ENGINES, itemSpecs, sizes, type EngineId, type EngineInfo, type Group } from './items.js';
@@ -43,8 +43,9 @@ export interface CompareItem {
 export interface CompareResult {
   suite: 'compare';
   date: string;
-  machine: { cpus: number; cpu: string; node: string; platform: string };
-  options: { quick: boolean; repeat: number; warmup: number; threads: number; budgetMs: number; data: 'office' | 'synthetic' };
+  /** loadAverage: the 1-minute load average at the start and at the end of the run (other work on the machine). */
+  machine: { cpus: number; cpu: string; node: string; platform: string; loadAverage: [number, number] };
+  options: { quick: boolean; repeat: number; warmup: number; minWarmupMs: number; threads: number; budgetMs: number; data: 'office' | 'synthetic' };
   engines: Record<EngineId, EngineInfo>;
   items: CompareItem[];
 }
@@ -56,6 +57,7 @@ export async function benchCompare(o: CompareOptions): Promise<CompareResult> {
     throw new Error(`bench compare needs TensorFlow.js, which is not installed (${missing.join(', ')}): run npm install (devDependencies) or npm install -D ${TFJS_PACKAGES.join(' ')}`);
   }
   const quick = o.quick ?? false;
+  const load0 = loadavg()[0];
   const data = loadOffice(o.trainFile);
   if (data.source === 'synthetic') log(`bench compare: no Office train.txt found; using a random bipartite graph of Office's size`);
   const budgetMs = quick ? 2000 : 20_000;
@@ -86,8 +88,11 @@ export async function benchCompare(o: CompareOptions): Promise<CompareResult> {
   return {
     suite: 'compare',
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
-    options: { quick, repeat: o.repeat, warmup: o.warmup, threads: o.threads, budgetMs, data: data.source },
+    machine: {
+      cpus: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`,
+      loadAverage: [round(load0, 3)!, round(loadavg()[0], 3)!],
+    },
+    options: { quick, repeat: o.repeat, warmup: o.warmup, minWarmupMs: budgetMs / 20, threads: o.threads, budgetMs, data: data.source },
     engines: Object.fromEntries(ENGINES.map((e) => [e, results[e].info])) as Record<EngineId, EngineInfo>,
     items,
   };
@@ -112,6 +117,6 @@ export function formatCompare(r: CompareResult): string {
     ...Object.entries(r.engines).map(([id, e]) => `${id}: ${e.name} ${e.version}, ${e.backend} backend, ${e.threads} thread(s)${e.simd ? ', SIMD' : ''}${e.note ? ` (${e.note})` : ''}`),
     ...[...notes].map((n) => `${n}`),
     ...checks,
-    `${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}; median of up to ${r.options.repeat} runs after ${r.options.warmup} warm-up (${r.options.budgetMs / 1000} s budget per item and engine)`,
+    `${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, load average ${r.machine.loadAverage.join(' → ')}; median of up to ${r.options.repeat} runs after ${r.options.warmup} warm-up runs and at least ${r.options.minWarmupMs / 1000} s of warm-up (${r.options.budgetMs / 1000} s budget per item and engine)`,
   ].join('\n');
 }

@@ -1,7 +1,9 @@
 /** Warm-up, then the median of timed runs, within a time budget so that slow engines still finish. */
 
 export interface TimingOptions {
+  /** Untimed runs first; warm-up also goes on until `minWarmupMs` has passed (JIT-compiled host code). */
   warmup: number;
+  minWarmupMs: number;
   repeat: number;
   /** Stop timing after this many ms once `minRuns` runs are in (warm-up stops early at a quarter of it). */
   budgetMs: number;
@@ -20,7 +22,7 @@ export async function measure(run: () => Promise<(() => void) | void>, o: Timing
     return ms;
   };
   const t0 = performance.now();
-  for (let i = 0; i < o.warmup; i++) {
+  for (let i = 0; i < o.warmup || (o.warmup > 0 && performance.now() - t0 < o.minWarmupMs); i++) {
     await once();
     if (performance.now() - t0 > o.budgetMs / 4) break;
   }

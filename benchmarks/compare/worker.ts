@@ -34,7 +34,7 @@ childMain<WorkerOptions, WorkerResult>(async (o) => {
       continue;
     }
     try {
-      const t = await measure(p.run, { warmup: o.warmup, repeat: o.repeat, budgetMs: o.budgetMs, minRuns: o.quick ? 1 : 3 });
+      const t = await measure(p.run, { warmup: o.warmup, minWarmupMs: o.budgetMs / 20, repeat: o.repeat, budgetMs: o.budgetMs, minRuns: o.quick ? 1 : 3 });
       rows.push({ id: item.id, medianMs: t.medianMs, runs: t.runs, ...(p.check ? { check: p.check() } : {}), ...(p.note ? { note: p.note } : {}) });
       log(`${item.name} [${item.shape.join('×')}] ${t.medianMs.toFixed(2)} ms (median of ${t.runs})`);
     } finally {
