@@ -20,6 +20,8 @@ export interface ScalingOptions {
   threads: number;
   /** Catalogue sizes (default SCALING_ITEMS; quick: 500, 1000, 2000). */
   items?: number[];
+  /** Rows per step (default 2000, InfoDCL's office.sh batch; quick: 256). */
+  batch?: number;
   /** Timed steps per size (default 20; quick: 2) after `warmup` untimed ones. */
   steps?: number;
   warmup: number;
@@ -50,8 +52,8 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   const quick = o.quick ?? false;
   const items = o.items?.length ? o.items : quick ? [500, 1000, 2000] : SCALING_ITEMS;
   const base = quick
-    ? { nUser: 2000, meanInteractions: 12.5, batch: 256, steps: o.steps ?? 2, warmup: Math.min(o.warmup, 1) }
-    : { nUser: 100_000, meanInteractions: 12.5, batch: 2000, steps: o.steps ?? 20, warmup: o.warmup };
+    ? { nUser: 2000, meanInteractions: 12.5, batch: o.batch ?? 256, steps: o.steps ?? 2, warmup: Math.min(o.warmup, 1) }
+    : { nUser: 100_000, meanInteractions: 12.5, batch: o.batch ?? 2000, steps: o.steps ?? 20, warmup: o.warmup };
   const load0 = loadavg()[0];
   const rows: ScalingRow[] = [];
   for (const nItem of items) {

@@ -35,6 +35,7 @@ export default defineCommand({
     requests: { type: 'int', default: 2000, min: 1, description: 'serve: load-test requests' },
     items: { type: 'list', placeholder: 'n,n,…', description: 'scaling: catalogue sizes (default 10000,50000,200000)' },
     steps: { type: 'int', default: 20, min: 1, description: 'scaling: timed training steps per catalogue size' },
+    batch: { type: 'int', min: 1, description: 'scaling: rows per training step (default 2000; quick 256)' },
     out: { type: 'string', placeholder: 'file', description: 'also write the JSON result to this file' },
     quick: { type: 'boolean', hidden: true, description: 'shrink every size (tests)' },
   },
@@ -55,7 +56,7 @@ export default defineCommand({
       const backend = ctx.flags.backend === 'auto' ? 'wasm' : ctx.flags.backend;
       result = suite === 'compare'
         ? await benchCompare({ backend, threads, repeat, warmup, quick, trainFile, log: ctx.log })
-        : await benchScaling({ backend, threads, items, steps: quick ? Math.min(ctx.flags.steps, 2) : ctx.flags.steps, warmup, quick, log: ctx.log });
+        : await benchScaling({ backend, threads, items, batch: ctx.flags.batch, steps: quick ? Math.min(ctx.flags.steps, 2) : ctx.flags.steps, warmup, quick, log: ctx.log });
     } else {
       const backend = await ctx.useBackend({ threads });
       result = suite === 'serve'
