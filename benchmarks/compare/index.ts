@@ -117,6 +117,6 @@ export function formatCompare(r: CompareResult): string {
     ...Object.entries(r.engines).map(([id, e]) => `${id}: ${e.name} ${e.version}, ${e.backend} backend, ${e.threads} thread(s)${e.simd ? ', SIMD' : ''}${e.note ? ` (${e.note})` : ''}`),
     ...[...notes].map((n) => `${n}`),
     ...checks,
-    `${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, load average ${r.machine.loadAverage.join(' → ')}; median of up to ${r.options.repeat} runs after ${r.options.warmup} warm-up runs and at least ${r.options.minWarmupMs / 1000} s of warm-up (${r.options.budgetMs / 1000} s budget per item and engine)`,
+    `${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, load average ${r.machine.loadAverage.join(' → ')}; median of up to ${r.options.repeat} runs after ${r.options.warmup ? `${r.options.warmup} warm-up runs and at least ${r.options.minWarmupMs / 1000} s of warm-up` : 'no warm-up'} (${r.options.budgetMs / 1000} s budget per item and engine)`,
   ].join('\n');
 }
