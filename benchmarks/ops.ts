@@ -45,7 +45,7 @@ interface Case {
   prepare(): { run(): Tensor[]; dispose(): void };
 }
 
-const OFFICE = { users: 4905, items: 2420, nnz: 81_754 };
+export const OFFICE = { users: 4905, items: 2420, nnz: 81_754 };
 
 export async function benchOps(options: OpsBenchOptions): Promise<BenchRow[]> {
   const { repeat, warmup, quick = false, log = () => {} } = options;
@@ -156,7 +156,7 @@ function adamCase(params: number): Case {
 // ---- inputs -------------------------------------------------------------------------------------
 
 /** Deterministic uniform values in [-1, 1) (mulberry32; fast enough for millions of elements). */
-function randomFloats(n: number, seed: number): Float32Array {
+export function randomFloats(n: number, seed: number): Float32Array {
   const next = rng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = next() * 2 - 1;
@@ -167,7 +167,7 @@ function randomTensor(shape: number[], seed: number): Tensor {
   return tensor(randomFloats(shape.reduce((a, b) => a * b, 1), seed), shape);
 }
 
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -177,16 +177,21 @@ function rng(seed: number): () => number {
   };
 }
 
-interface Adjacency { source: 'office' | 'synthetic'; n: number; indptr: Int32Array; indices: Int32Array; values: Float32Array }
+export interface Adjacency { source: 'office' | 'synthetic'; n: number; indptr: Int32Array; indices: Int32Array; values: Float32Array }
 
-/** Office's Â = D^-1/2 [[0, R], [Rᵀ, 0]] D^-1/2, or a random bipartite graph of the same size if absent. */
-export function officeAdjacency(trainFile: string | undefined, log: (message: string) => void): Adjacency {
-  // Next to the checkout: relative to the working directory, to benchmarks/ and to dist/benchmarks/.
+/** Office's train.txt: `trainFile`, else next to the checkout (relative to the working directory, to
+ * benchmarks/ and to dist/benchmarks/); `file` is undefined when none exists. */
+export function officeTrainFile(trainFile?: string): { file: string | undefined; candidates: string[] } {
   const candidates = trainFile ? [resolve(trainFile)] : [...new Set([
     resolve('../shared/datasets/office/train.txt'),
     ...['../../shared', '../../../shared'].map((up) => fileURLToPath(new URL(`${up}/datasets/office/train.txt`, import.meta.url))),
   ])];
-  const file = candidates.find((f) => existsSync(f));
+  return { file: candidates.find((f) => existsSync(f)), candidates };
+}
+
+/** Office's Â = D^-1/2 [[0, R], [Rᵀ, 0]] D^-1/2, or a random bipartite graph of the same size if absent. */
+export function officeAdjacency(trainFile: string | undefined, log: (message: string) => void): Adjacency {
+  const { file, candidates } = officeTrainFile(trainFile);
   if (file) {
     const pairs = readFileSync(file, 'utf8').split('\n').flatMap((line) => {
       const [user, ...items] = line.trim().split(/\s+/).filter(Boolean).map(Number);
@@ -205,7 +210,7 @@ export function officeAdjacency(trainFile: string | undefined, log: (message: st
 }
 
 /** CSR of the normalised adjacency from edges keyed user·items + item (duplicates count once). */
-function normalizedBipartite(users: number, items: number, keys: number[]): Omit<Adjacency, 'source'> {
+export function normalizedBipartite(users: number, items: number, keys: number[]): Omit<Adjacency, 'source'> {
   const edges = Float64Array.from(new Set(keys)).sort();
   const n = users + items;
   const degree = new Int32Array(n);

@@ -87,7 +87,7 @@ export async function train(model: Recommender, ds: Dataset, opts: TrainOptions,
       const sums: Record<string, number> = {};
       let done = 0;
       for (const batch of epochBatches(ds.train, trainCsr, ds.nItem, opts.batchSize, rng)) {
-        const terms = await step(model, opt, batch, rng, epoch, done);
+        const terms = await trainStep(model, opt, batch, rng, epoch, done);
         for (const [k, v] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + v;
         done++;
         opts.onBatch?.({ epoch: epoch + 1, batch: done, batches, loss: terms.total });
@@ -121,7 +121,12 @@ export async function train(model: Recommender, ds: Dataset, opts: TrainOptions,
   return result;
 }
 
-async function step(model: Recommender, opt: Adam, batch: Batch, rng: Random, epoch: number, index: number): Promise<Record<string, number>> {
+/**
+ * One training step: every loss term of `batch` (read back and checked finite), the backward pass and one
+ * Adam update; returns the terms. `epoch` and `index` (0-based) only name the batch in a divergence error.
+ * Used by `train` and by the scaling benchmark.
+ */
+export async function trainStep(model: Recommender, opt: Adam, batch: Batch, rng: Random, epoch = 0, index = 0): Promise<Record<string, number>> {
   const live = liveTensors();
   const values: Record<string, number> = {};
   const { value, grads } = await valueAndGrads(async () => {

@@ -16,7 +16,10 @@ export interface Context<S extends FlagSpec> {
   args: string[];
   /** Progress and messages: always stderr, so stdout stays clean for results. */
   log(message: string): void;
-  /** Creates the backend chosen by --backend and makes it the engine's active one. */
+  /**
+   * Creates the backend chosen by --backend and makes it the engine's active one; `threads` goes to the
+   * wasm backend (worker threads). The first call creates it: later calls return the same backend.
+   */
   useBackend(): Promise<Backend>;
 }
 
