@@ -84,6 +84,56 @@ test('sinusoidal step embedding', () => {
   close(sinusoidalEmbedding(i32(g, 'in.t'), 64), f32(g, 'out.emb'), tol('sinusoidal', 'out.emb'), 'sinusoidal');
 });
 
+/** Two-sample Kolmogorov–Smirnov statistic: the largest gap between the empirical CDFs of a and b. */
+function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const x = Float64Array.from(a).sort(), y = Float64Array.from(b).sort();
+  let i = 0, j = 0, d = 0;
+  while (i < x.length && j < y.length) {
+    const v = Math.min(x[i], y[j]);
+    while (i < x.length && x[i] === v) i++;
+    while (j < y.length && y[j] === v) j++;
+    d = Math.max(d, Math.abs(i / x.length - j / y.length));
+  }
+  return d;
+}
+
+test('initialisation: every InfoDCL parameter follows the init law of the reference (train_step true init, seed 2024)', async () => {
+  // The fixture holds the reference's parameters right after Coach.prepareModel (torch's RNG); ours come from
+  // Philox, so the values differ and the *laws* must agree: constants exactly (LayerNorm 1/0, MHA biases 0,
+  // rescale/_alpha/_beta 1), random tensors in distribution (two-sample KS at α = 1e-5, c(α) = 2.47, and the std), which
+  // tells apart e.g. U(±1/√fan_in) from xavier_uniform (in_proj), N(0, 0.1²) from N(0, 1) (embeddings) or a
+  // zero bias from a uniform one. Both PSNet transformer layers are copies of one layer, as in nn.TransformerEncoder.
+  setBackend(await createBackend('reference'));
+  const g = loadGolden('train_step');
+  const model = new InfoDCL(150, 120, resolveConfig({}), new Random(2024));
+  const named = model.namedParameters();
+  const paths = Object.keys(g.tensors).filter((k) => k.startsWith('param.')).map((k) => k.slice('param.'.length));
+  assert.equal(named.map(([n]) => n).sort(), [...paths].sort(), 'the same parameters as the reference uses');
+  for (const [path, p] of named) {
+    const theirs = g.tensors[`param.${path}`];
+    assert.equal([...p.shape], theirs.shape, `${path}: shape`);
+    const ours = await p.data() as Float32Array;
+    const ref = theirs.data as Float32Array;
+    if (ref.every((v) => v === ref[0])) {
+      assert.ok(ours.every((v) => v === ref[0]), `${path}: the reference initialises it to the constant ${ref[0]}`);
+      continue;
+    }
+    const d = ksStatistic(ours, ref);
+    const crit = 2.47 * Math.sqrt((ours.length + ref.length) / (ours.length * ref.length));
+    assert.ok(d < crit, `${path}: KS distance ${d.toFixed(3)} to the reference's init ≥ ${crit.toFixed(3)} (another init law)`);
+    // The scale on its own (KS is weak on 64 values): log-ratio of the standard deviations within 4 normal-theory SEs.
+    const std = (a: Float32Array) => { const m = a.reduce((s, v) => s + v, 0) / a.length; return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length); };
+    const logRatio = Math.abs(Math.log(std(ours) / std(ref)));
+    assert.ok(logRatio < 4 * Math.sqrt(1 / (2 * ours.length) + 1 / (2 * ref.length)), `${path}: std ${std(ours).toExponential(3)} vs the reference's ${std(ref).toExponential(3)}`);
+    const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    // Uniform laws: the bound itself (max |x| of the reference sample is within 1 − 6/n of it).
+    if (maxAbs(ref) / Math.sqrt(ref.reduce((s, v) => s + v * v, 0) / ref.length) < 1.9) {
+      assert.ok(maxAbs(ours) <= maxAbs(ref) * (1 + 6 / ref.length) + 1e-7, `${path}: exceeds the reference's uniform bound ${maxAbs(ref)}`);
+    }
+  }
+  model.dispose();
+});
+
 // WEBGPU=1 (set by CI once lavapipe is provisioned) adds the WebGPU backend: the model runs unchanged there.
 const backends = (process.env.BACKENDS ?? `reference,wasm${process.env.WEBGPU === '1' ? ',webgpu' : ''}`).split(',');
 
