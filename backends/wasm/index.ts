@@ -28,7 +28,8 @@ const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
 /** The module's exports (pointers are byte offsets; sizes and strides in elements). */
 interface Kernels {
   memory: WebAssembly.Memory;
-  MR: WebAssembly.Global; NR: WebAssembly.Global; MC: WebAssembly.Global; KC: WebAssembly.Global; NC: WebAssembly.Global; CE_NB: WebAssembly.Global;
+  MR: WebAssembly.Global; NR: WebAssembly.Global; MC: WebAssembly.Global; KC: WebAssembly.Global; NC: WebAssembly.Global;
+  CE_NB: WebAssembly.Global; CE_RB: WebAssembly.Global;
   LOCAL_BYTES: WebAssembly.Global;
   heapBase(): number;
   setLocal(p: number): void;
@@ -66,10 +67,12 @@ interface Kernels {
     scratch: number): void;
   dotCrossEntropyGrad(q: number, k: number, t: number, lse: number, dy: number, dq: number, dk: number,
     rows: number, n: number, d: number, scratch: number): void;
-  dotCrossEntropyGradQ(q: number, k: number, t: number, lse: number, dy: number, dq: number,
-    rows: number, n: number, d: number, scratch: number): void;
-  dotCrossEntropyGradK(q: number, k: number, t: number, lse: number, dy: number, dk: number,
-    rows: number, n: number, d: number, keyOffset: number, scratch: number): void;
+  packA(a: number, rsA: number, csA: number, mc: number, kc: number, ap: number): void;
+  ceGradPartScratch(d: number, groupKeys: number): number;
+  ceGradRows(qa: number, k: number, t: number, lse: number, dy: number, dq: number, rows: number, d: number,
+    k0: number, k1: number, r0: number, r1: number, pbuf: number, scratch: number): void;
+  ceGradKeys(qt: number, pbuf: number, dk: number, rows: number, d: number, k0: number, nk: number,
+    j0a: number, j0b: number, scratch: number): void;
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
   gramF64(x: number, rows: number, d: number, g: number, xd: number): void;
 }
@@ -123,11 +126,14 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 
 /** The kernels that calls may split over threads. */
 const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'topk', 'softmax',
-  'logSumExp', 'layerNorm', 'spmm', 'dotCrossEntropy', 'dotCrossEntropyGradQ', 'dotCrossEntropyGradK'];
+  'logSumExp', 'layerNorm', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys'];
 
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
 const SPLIT_FLOPS = 1 << 20;
 const SPLIT_ELEMENTS = 1 << 15;
+
+/** Bound on the threaded cross-entropy gradient's shared probability panels (rows × keys of a group). */
+const CE_P_BYTES = 8 << 20;
 
 /** Parts per thread of a split call: taken dynamically, so a thread that falls behind gets fewer. */
 const PARTS_PER_THREAD = 4;
@@ -596,17 +602,29 @@ export class WasmBackend implements Backend {
     if (rows === 0) return { dq, dk: this.zeros(n * d, 'f32') };
     const dk = this.alloc(n * d, 'f32');
     const nb = this.k.CE_NB.value, bytes = this.k.dotCrossEntropyScratch(rows, n, d, 1);
-    if (!this.pool || rows * n * d < SPLIT_FLOPS * this.splitScale || n < 2 * nb) {
+    if (!this.pool || rows * n * d < SPLIT_FLOPS * this.splitScale) {
       this.k.dotCrossEntropyGrad(pq, pk, pt, pl, pd, dq.ptr, dk.ptr, rows, n, d, this.scratch(bytes));
       return { dq, dk };
     }
-    // Threads: dq by blocks of rows, then dk by blocks of keys; each pass recomputes the probabilities
-    // (4 products instead of 3), and each block comes out as the one-thread kernel computes it.
-    const count = this.threads * PARTS_PER_THREAD, sp = this.scratch(bytes * count);
-    this.split('dotCrossEntropyGradQ', parts(rows, count, this.k.MR.value),
-      (s, e, t) => [pq + 4 * s * d, pk, pt + 4 * s, pl + 4 * s, pd + 4 * s, dq.ptr + 4 * s * d, e - s, n, d, sp + bytes * t]);
-    this.split('dotCrossEntropyGradK', parts(n, count, nb),
-      (s, e, t) => [pq, pk + 4 * s * d, pt, pl, pd, dk.ptr + 4 * s * d, rows, e - s, d, s, sp + bytes * t]);
+    // Threads, per group of key blocks (P panels of at most CE_P_BYTES): P and dq by blocks of rows, then dk
+    // by keys from those panels (wasm/assembly/fused.ts); each element comes out as the one-thread kernel's.
+    const K = this.k, [MR, NR, RB] = [K.MR.value, K.NR.value, K.CE_RB.value];
+    const blockBytes = 4 * roundUp(rows, RB) * nb, group = nb * Math.max(1, Math.floor(CE_P_BYTES / blockBytes));
+    const qaBytes = roundUp(4 * roundUp(rows, MR) * d, 64), qtBytes = roundUp(4 * roundUp(d, MR) * rows, 64);
+    const pBytes = blockBytes * (group / nb), partBytes = K.ceGradPartScratch(d, group);
+    const count = this.threads * PARTS_PER_THREAD;
+    const qa = this.scratch(qaBytes + qtBytes + pBytes + partBytes * count), qt = qa + qaBytes, pbuf = qt + qtBytes;
+    const part = (t: number) => pbuf + pBytes + partBytes * t;
+    K.packA(pq, d, 1, rows, d, qa);
+    K.packA(pq, 1, d, d, rows, qt);
+    this.heap.u8.fill(0, dq.ptr, dq.ptr + 4 * rows * d);
+    for (let k0 = 0; k0 < n; k0 += group) {
+      const k1 = Math.min(n, k0 + group);
+      this.split('ceGradRows', parts(rows, count, RB),
+        (s, e, t) => [qa, pk, pt, pl, pd, dq.ptr, rows, d, k0, k1, s, e, pbuf, part(t)]);
+      this.split('ceGradKeys', parts(roundUp(k1 - k0, NR), count, NR),
+        (s, e, t) => [qt, pbuf, dk.ptr, rows, d, k0, k1 - k0, s, e, part(t)]);
+    }
     return { dq, dk };
   }
 

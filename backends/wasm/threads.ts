@@ -28,7 +28,7 @@ export const MAX_PARTS = 64;
 const MAX_ARGS = 24;
 const TAG_MASK = 0xfffff;
 /** Spins on a control word before sleeping: back-to-back kernels then skip the futex wake-up. */
-const SPIN = 20000;
+const SPIN = 200000;
 
 /**
  * Takes and runs parts of the current job (tag) until none is left; the caller's and every worker's loop.

@@ -51,13 +51,13 @@ const CASES: Case[] = [
     b.adam(p, b.upload(data(n, 24)), m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 });
     return [p, m, v];
   }],
-  ['dotCrossEntropy + grad', (b) => {
-    const rows = 97, n = 700, d = 24; // 700 keys: three key blocks, the last one partial
+  ...[[97, 700, 24], [450, 530, 13], [2001, 1100, 5]].map(([rows, n, d]): Case => [`dotCrossEntropy + grad ${rows}×${n}×${d}`, (b) => {
+    // partial last key and row blocks; 2001 rows: the keys go in two groups of shared P panels
     const q = b.upload(data(rows * d, 25)), k = b.upload(data(n * d, 26)), t = b.upload(ints(rows, n, 27));
     const { loss, lse } = b.dotCrossEntropy!(q, k, t, rows, n, d);
     const { dq, dk } = b.dotCrossEntropyGrad!(q, k, t, lse, b.upload(data(rows, 28)), rows, n, d);
     return [loss, lse, dq, dk];
-  }],
+  }]),
 ];
 
 test('the relaxed-SIMD probe sees what the runtime runs', () => {

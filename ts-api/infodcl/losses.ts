@@ -1,6 +1,6 @@
 /** InfoDCL's loss terms (SPEC §5) as plain functions of tensors. */
 import {
-  add, affine, concat, dotCrossEntropy, l2Normalize, mean, mul, slice, softplus, square, sub, sum, type Tensor,
+  add, affine, dotCrossEntropy, l2Normalize, mean, mul, softplus, square, sub, sum, type Tensor,
 } from '../../engine/index.js';
 
 /** mean over all elements of (target − pred)². */
@@ -15,17 +15,6 @@ export function reconstructionLoss(target: Tensor, pred: Tensor): Tensor {
 export function infoNceLoss(view: Tensor, items: Tensor, pos: Tensor, tau: number): Tensor {
   // 1/τ is folded into the [B, d] view; the fused op never materialises the [B, N] logits where it can.
   return sum(dotCrossEntropy(affine(l2Normalize(view), 1 / tau), l2Normalize(items), pos));
-}
-
-/**
- * infoNceLoss of several views of one batch against the same items, as one fused call over the stacked
- * views (the items are normalised and streamed once); one loss per view.
- */
-export function infoNceLosses(views: Tensor[], items: Tensor, pos: Tensor, tau: number): Tensor[] {
-  if (views.length === 1) return [infoNceLoss(views[0], items, pos, tau)];
-  const B = views[0].shape[0];
-  const perRow = dotCrossEntropy(affine(l2Normalize(concat(views, 0)), 1 / tau), l2Normalize(items), concat(views.map(() => pos), 0));
-  return views.map((_, k) => sum(slice(perRow, [k * B], [B])));
 }
 
 /** mean softplus(u·e_neg − u·e_pos) (= −log σ(u·e_pos − u·e_neg)). */

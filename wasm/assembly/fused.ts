@@ -179,45 +179,20 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
  */
 export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, dk: usize,
   rows: i32, n: i32, d: i32, scratch: usize): void {
-  gradBlocks(q, k, t, lse, dy, dq, dk, rows, n, d, 0, scratch);
-}
-
-/**
- * dq alone, for threads that split the rows: called on a slice of rows (q, t, lse, dy and dq offset to
- * it) with all n keys, it writes the same bits as dotCrossEntropyGrad does for those rows.
- */
-export function dotCrossEntropyGradQ(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize,
-  rows: i32, n: i32, d: i32, scratch: usize): void {
-  gradBlocks(q, k, t, lse, dy, dq, 0, rows, n, d, 0, scratch);
-}
-
-/**
- * dk alone, for threads that split the keys: called with all rows on the n keys from keyOffset (a
- * multiple of CE_NB; k and dk offset to it; targets stay global), it writes the same bits as
- * dotCrossEntropyGrad does for those keys.
- */
-export function dotCrossEntropyGradK(q: usize, k: usize, t: usize, lse: usize, dy: usize, dk: usize,
-  rows: i32, n: i32, d: i32, keyOffset: i32, scratch: usize): void {
-  gradBlocks(q, k, t, lse, dy, 0, dk, rows, n, d, keyOffset, scratch);
-}
-
-/** The gradient's block loop; dq or dk = 0 skips that product (P is computed the same either way). */
-function gradBlocks(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, dk: usize,
-  rows: i32, n: i32, d: i32, keyOffset: i32, scratch: usize): void {
   const nbMax = min(CE_NB, roundUp(max(n, 1), NR));
   const d5 = roundUp(d, MR), d8 = roundUp(d, NR);
   const qa = scratch, qt = qa + bytes64(roundUp(rows, MR) * d), kb = qt + bytes64(d5 * rows);
   const kn = kb + bytes64(nbMax * d), pb = kn + bytes64(d8 * nbMax), pa = pb + bytes64(CE_RB * nbMax);
   const dkt = pa + bytes64(CE_RB * nbMax);
-  if (dq) memory.fill(dq, 0, <usize>(rows * d) << 2);
+  memory.fill(dq, 0, <usize>(rows * d) << 2);
   packA(q, d, 1, rows, d, qa);
-  if (dk) packA(q, 1, d, d, rows, qt);
+  packA(q, 1, d, d, rows, qt);
   for (let k0 = 0; k0 < n; k0 += CE_NB) {
     const nb = min(CE_NB, n - k0), nbp = roundUp(nb, NR);
     const kBlock = k + (<usize>(k0 * d) << 2);
     packB(kBlock, 1, d, d, nb, kb);
-    if (dq) packB(kBlock, d, 1, nb, d, kn);
-    if (dk) memory.fill(dkt, 0, <usize>(d5 * nbp) << 2);
+    packB(kBlock, d, 1, nb, d, kn);
+    memory.fill(dkt, 0, <usize>(d5 * nbp) << 2);
     for (let r0 = 0; r0 < rows; r0 += CE_RB) {
       const rb = min(CE_RB, rows - r0), rbp = roundUp(rb, MR);
       // P tiles: PB panel j0/NR holds CE_RB rows of NR keys; PA panel i/MR holds nb keys of MR rows
@@ -226,11 +201,11 @@ function gradBlocks(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usi
         for (let j0 = 0; j0 < nbp; j0 += NR) {
           const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
           mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
-          scoresToP(tile, paPanel, r0 + i, rows, j0, nb, keyOffset + k0, t, lse, dy);
+          scoresToP(tile, paPanel, r0 + i, rows, j0, nb, k0, t, lse, dy);
         }
       }
       // dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c]
-      for (let c = 0; dq && c < d8; c += NR) {
+      for (let c = 0; c < d8; c += NR) {
         const bp = kn + (<usize>(c * nb) << 2);
         for (let i = 0; i < rbp; i += MR) {
           mmKernel(pa + (<usize>(i * nb) << 2), bp, nb, TILE);
@@ -238,7 +213,7 @@ function gradBlocks(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usi
         }
       }
       // dkᵀ[c, j] += Σ_i q[r0 + i, c]·P[i, j]
-      for (let j0 = 0; dk && j0 < nbp; j0 += NR) {
+      for (let j0 = 0; j0 < nbp; j0 += NR) {
         const bp = pb + (<usize>(j0 * CE_RB) << 2);
         for (let c = 0; c < d5; c += MR) {
           mmKernel(qt + (<usize>(c * rows + r0 * MR) << 2), bp, rb, TILE);
@@ -246,9 +221,88 @@ function gradBlocks(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usi
         }
       }
     }
-    for (let j = 0; dk && j < nb; j++) {
+    for (let j = 0; j < nb; j++) {
       const dst = dk + (<usize>((k0 + j) * d) << 2);
       for (let c = 0; c < d; c++) store<f32>(at(dst, c), load<f32>(at(dkt, c * nbp + j)));
     }
+  }
+}
+
+// ---- the gradient on several threads, without recomputing P ---------------------------------------------
+// Per group of key blocks: ceGradRows (threads split the rows, in whole CE_RB blocks) writes P into shared
+// panels, one CE_RB×CE_NB region per (key block, row block), and adds P·K to dq block by block; then
+// ceGradKeys (threads split the group's keys) sums Qᵀ·P over the row blocks in order into dk. Every element
+// is summed as dotCrossEntropyGrad sums it.
+
+/** Scratch bytes of one ceGradRows / ceGradKeys part. */
+export function ceGradPartScratch(d: i32, groupKeys: i32): i32 {
+  const a = bytes64(CE_NB * d) + bytes64(roundUp(d, NR) * CE_NB) + bytes64(CE_RB * CE_NB);
+  return <i32>max(a, bytes64(roundUp(d, MR) * roundUp(groupKeys, NR)));
+}
+
+/** Start of the P region of key block g (in the group) and row block starting at row rs. */
+// @ts-ignore: decorator
+@inline function pRegion(pbuf: usize, rows: i32, g: i32, rs: i32): usize {
+  return pbuf + (<usize>((g * roundUp(rows, CE_RB) + rs) * CE_NB) << 2);
+}
+
+/**
+ * Rows [r0, r1) (r0 a multiple of CE_RB) against the key blocks of [k0, k1) (k0 a multiple of CE_NB): P into
+ * pbuf, dq[r] += P·K block by block. qa: Q packed as A panels (packA(q, d, 1, rows, d, qa)); dq starts
+ * zeroed before the first group.
+ */
+export function ceGradRows(qa: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, rows: i32, d: i32,
+  k0: i32, k1: i32, r0: i32, r1: i32, pbuf: usize, scratch: usize): void {
+  const d8 = roundUp(d, NR);
+  const kb = scratch, kn = kb + bytes64(CE_NB * d), pa = kn + bytes64(d8 * CE_NB);
+  for (let kk = k0; kk < k1; kk += CE_NB) {
+    const nb = min(CE_NB, k1 - kk), nbp = roundUp(nb, NR);
+    const kBlock = k + (<usize>(kk * d) << 2);
+    packB(kBlock, 1, d, d, nb, kb);
+    packB(kBlock, d, 1, nb, d, kn);
+    for (let rs = r0; rs < r1; rs += CE_RB) {
+      const rb = min(CE_RB, rows - rs), rbp = roundUp(rb, MR);
+      const pb = pRegion(pbuf, rows, (kk - k0) / CE_NB, rs);
+      for (let i = 0; i < rbp; i += MR) {
+        const ap = qa + (<usize>((rs + i) * d) << 2), paPanel = pa + (<usize>(i * nb) << 2);
+        for (let j0 = 0; j0 < nbp; j0 += NR) {
+          const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
+          mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
+          scoresToP(tile, paPanel, rs + i, rows, j0, nb, kk, t, lse, dy);
+        }
+      }
+      for (let c = 0; c < d8; c += NR) {
+        const bp = kn + (<usize>(c * nb) << 2);
+        for (let i = 0; i < rbp; i += MR) {
+          mmKernel(pa + (<usize>(i * nb) << 2), bp, nb, TILE);
+          addTile(dq + (<usize>((rs + i) * d + c) << 2), d, min(MR, rb - i), min(NR, d - c));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dk rows k0 + [j0a, j0b) (NR-aligned offsets in the group of nk keys from k0) from the P panels in pbuf,
+ * the row blocks summed in order. qt: Qᵀ packed as A panels over all rows (packA(q, 1, d, d, rows, qt)).
+ */
+export function ceGradKeys(qt: usize, pbuf: usize, dk: usize, rows: i32, d: i32, k0: i32, nk: i32,
+  j0a: i32, j0b: i32, scratch: usize): void {
+  const d5 = roundUp(d, MR), w = j0b - j0a;
+  const dkt = scratch;
+  memory.fill(dkt, 0, <usize>(d5 * w) << 2);
+  for (let rs = 0; rs < rows; rs += CE_RB) {
+    const rb = min(CE_RB, rows - rs);
+    for (let j0 = j0a; j0 < j0b; j0 += NR) {
+      const bp = pRegion(pbuf, rows, j0 / CE_NB, rs) + (<usize>((j0 % CE_NB) * CE_RB) << 2);
+      for (let c = 0; c < d5; c += MR) {
+        mmKernel(qt + (<usize>(c * rows + rs * MR) << 2), bp, rb, TILE);
+        addTile(dkt + (<usize>(c * w + j0 - j0a) << 2), w, MR, NR);
+      }
+    }
+  }
+  for (let j = j0a; j < min(j0b, nk); j++) {
+    const dst = dk + (<usize>((k0 + j) * d) << 2);
+    for (let c = 0; c < d; c++) store<f32>(at(dst, c), load<f32>(at(dkt, c * w + j - j0a)));
   }
 }
