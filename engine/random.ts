@@ -96,13 +96,29 @@ export class Random {
     return out;
   }
 
+  /**
+   * The next n words' top 24 bits as [0, 1) floats, (w >>> 8)·2^−24: from the backend's Philox kernel where
+   * it has one and reads back synchronously (the same bits, many times faster than host Philox), else here.
+   */
+  private uniform24(n: number): Float32Array {
+    const b = getBackend();
+    if (!b.philoxUniform || !b.readSync || n < 4096) return this.uniform(n);
+    const s = b.philoxUniform(this.k0, this.k1, this.position, n);
+    try {
+      this.position += n;
+      return b.readSync(s) as Float32Array;
+    } finally {
+      b.free(s);
+    }
+  }
+
   /** n standard normal floats (Box–Muller, in float64 then rounded). */
   normal(n: number, mean = 0, std = 1): Float32Array {
     const out = new Float32Array(n);
-    const w = this.words(2 * Math.ceil(n / 2));
+    const u = this.uniform24(2 * Math.ceil(n / 2));
     for (let i = 0; i < n; i += 2) {
-      const u1 = ((w[i] >>> 8) + 1) * 2 ** -24; // (0, 1]: log is finite
-      const u2 = (w[i + 1] >>> 8) * 2 ** -24;
+      const u1 = u[i] + 2 ** -24; // (0, 1]: log is finite
+      const u2 = u[i + 1];
       const r = Math.sqrt(-2 * Math.log(u1));
       out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
       if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);

@@ -101,6 +101,27 @@ test('normal: mean, std, tails; mean/std arguments', () => {
   assert.ok(Math.abs(m2 - 5) < 0.02, `normal(mean 5) mean ${m2}`);
 });
 
+test('normal draws the same bits whether the uniforms come from the host or a backend kernel', async () => {
+  const { createBackend } = await import('../../backends/index.js');
+  const hostUniforms = new Random(11, 3).uniform(10_002); // the words normal(10_001) takes, from position 3
+  const expected = new Float32Array(10_001);
+  for (let i = 0; i < expected.length; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(hostUniforms[i] + 2 ** -24));
+    expected[i] = r * Math.cos(2 * Math.PI * hostUniforms[i + 1]);
+    if (i + 1 < expected.length) expected[i + 1] = r * Math.sin(2 * Math.PI * hostUniforms[i + 1]);
+  }
+  const wasm = await createBackend('wasm', { threads: 1 });
+  setBackend(wasm);
+  try {
+    const rng = new Random(11, 3);
+    assert.equal(Array.from(rng.normal(10_001)), Array.from(expected));
+    assert.is(rng.state().position, 3 + 10_002, 'position advanced by whole pairs');
+  } finally {
+    setBackend(createReferenceBackend());
+    wasm.destroy();
+  }
+});
+
 test('int: in [lo, hi), every value hit about equally; bad ranges throw', async () => {
   const v = new Random(4).int(70_000, -3, 4);
   const hist = new Map<number, number>();

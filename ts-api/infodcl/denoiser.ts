@@ -14,6 +14,7 @@ export class Denoiser extends Module {
   readonly npnet: PSNet;
   readonly stepMlp: Mlp;
   private readonly diffuser: Linear | Mlp;
+  private sinusoids?: Float32Array;
 
   constructor(readonly dim: number, readonly T: number, readonly type: DiffuserType, rng: Random) {
     super();
@@ -35,7 +36,11 @@ export class Denoiser extends Module {
     for (const v of t) {
       if (!Number.isInteger(v) || v < 0 || v >= this.T) throw new Error(`denoiser: step ${v} is outside [0, ${this.T})`);
     }
-    return this.stepMlp.forward(tensor(sinusoidalEmbedding(t, this.dim), [t.length, this.dim]));
+    // rows of the [T, dim] table of every step's sinusoid, computed once: the same values, none of the sin/cos
+    this.sinusoids ??= sinusoidalEmbedding(Int32Array.from({ length: this.T }, (_, i) => i), this.dim);
+    const rows = new Float32Array(t.length * this.dim);
+    t.forEach((v, r) => rows.set(this.sinusoids!.subarray(v * this.dim, (v + 1) * this.dim), r * this.dim));
+    return this.stepMlp.forward(tensor(rows, [t.length, this.dim]));
   }
 
   /** x̂0 = f(x, c, t) with a guide `c` [B, d]. */
