@@ -149,8 +149,8 @@ function parts(total: number, count: number, align: number): [number, number][] 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
-/** Scratch kept between calls (matmul's packing buffers need ~2.2 MB). */
-const SCRATCH_KEEP = 4 << 20;
+/** Scratch kept between calls (the threaded InfoNCE gradient's panels need up to ~11 MB at batch 2000). */
+const SCRATCH_KEEP = 16 << 20;
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';

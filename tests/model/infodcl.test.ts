@@ -29,8 +29,8 @@ async function oneStep(cfg: InfoDclConfig, B: number, seed = 7) {
   return { loss, finite };
 }
 
-test('steady state: training steps reuse freed wasm memory (no growth of the heap or the memory)', async () => {
-  const backend = await createWasmBackend({ threads: 1 });
+for (const threads of [1, 2]) test(`steady state on ${threads} thread(s): training steps reuse freed wasm memory (no growth)`, async () => {
+  const backend = await createWasmBackend({ threads, splitScale: 0 });
   setBackend(backend);
   try {
     const cfg = small({ dim: 16 }), rng = new Random(3);
