@@ -6,7 +6,7 @@
 import { tensor } from './ops/create.js';
 import type { Shape } from './shape.js';
 import { sizeOf } from './shape.js';
-import { getBackend, Tensor } from './tensor.js';
+import { activeBackend, getBackend, Tensor } from './tensor.js';
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
 
@@ -101,8 +101,8 @@ export class Random {
    * it has one and reads back synchronously (the same bits, many times faster than host Philox), else here.
    */
   private uniform24(n: number): Float32Array {
-    const b = getBackend();
-    if (!b.philoxUniform || !b.readSync || n < 4096) return this.uniform(n);
+    const b = activeBackend();
+    if (!b?.philoxUniform || !b.readSync || n < 4096) return this.uniform(n);
     const s = b.philoxUniform(this.k0, this.k1, this.position, n);
     try {
       this.position += n;

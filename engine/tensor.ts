@@ -24,6 +24,11 @@ export function getBackend(): Backend {
   return active;
 }
 
+/** The active backend, or null before setBackend (host-only code may run without one). */
+export function activeBackend(): Backend | null {
+  return active;
+}
+
 /** Shared, reference-counted storage. */
 class DataRef {
   refs = 1;
