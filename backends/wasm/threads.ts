@@ -1,11 +1,12 @@
 /**
  * Worker threads for the wasm backend. Each worker instantiates the threaded kernel build over the same
- * shared memory and then blocks on a control word; a kernel call is the function's index and its number
- * arguments written to the worker's slot of a small shared block, a sequence bump and a notify. Calls go
- * straight to memory the workers already see, so nothing is copied and no message is posted per call.
+ * shared memory and then waits on a control word. A call is split into parts (disjoint blocks of its
+ * output): their arguments go into a small shared table, a sequence bump and a notify start the workers,
+ * and the caller and the workers take parts until none is left. Nothing is copied and no message is
+ * posted per call.
  *
- * Runtimes without shared memory or workers (workerd, pages that are not cross-origin isolated) run
- * single-threaded: `startThreads` then resolves to null and says why.
+ * Runtimes without shared memory or workers (workerd, pages that are not cross-origin isolated) run one
+ * thread: `threadsUnavailable` says why, and a failed start rejects, naming the cause.
  */
 
 /** Kernel calls split into parts that the caller and size − 1 workers take in turn. */
