@@ -1,6 +1,7 @@
 /**
- * Where an InfoDCL training epoch spends its time, per backend method (wall time inside each call; the
- * rest is JavaScript between calls). `tsx benchmarks/profile-epoch.ts [dataDir] [batches] [threads]`.
+ * Where an InfoDCL training epoch spends its time, per public backend method and shape (wall time inside
+ * each call; the rest is JavaScript between calls). Methods that call others (a split call inside matmul)
+ * count in both. `node --import tsx benchmarks/profile-epoch.ts [dataDir] [batches] [threads]`.
  */
 import { Random, setBackend } from '../engine/index.js';
 import { createBackend } from '../backends/index.js';
@@ -18,11 +19,12 @@ for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(backend))) {
   (backend as any)[name] = function (...args: unknown[]) {
     const t0 = performance.now();
     const r = fn.apply(backend, args);
+    const ms = performance.now() - t0;
     const key = name === 'unary' || name === 'unaryGrad' ? `${name} ${args[0]} ${(args[1] as any).size}`
       : name === 'binary' ? `${name} ${args[0]} [${args[3]}]`
       : name === 'matmul' ? `${name} ${JSON.stringify(args[2]).replace(/"/g, '')}` : name;
     const e = totals.get(key) ?? { ms: 0, calls: 0 };
-    e.ms += performance.now() - t0; e.calls++;
+    e.ms += ms; e.calls++;
     totals.set(key, e);
     return r;
   };
