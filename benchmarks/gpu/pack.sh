@@ -18,7 +18,7 @@ mkdir -p "$app/bin" "$app/wasm/build" "$app/node_modules" "$stage/debs"
 npx tsc -p tsconfig.json --outDir "$app/dist" --declaration false
 cp bin/infodcl.js "$app/bin/"
 cp package.json "$app/"
-cp wasm/build/kernels.wasm "$app/wasm/build/"
+cp wasm/build/*.wasm "$app/wasm/build/" # every kernel variant: plain/relaxed, one thread/threads
 cp "$(command -v node)" "$stage/node"
 
 # Runtime packages: the CLI's (msgpackr), the test runner's (uvu and its dependencies), and webgpu with
