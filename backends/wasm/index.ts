@@ -601,14 +601,14 @@ export class WasmBackend implements Backend {
     const dq = this.alloc(rows * d, 'f32');
     if (rows === 0) return { dq, dk: this.zeros(n * d, 'f32') };
     const dk = this.alloc(n * d, 'f32');
-    const nb = this.k.CE_NB.value, bytes = this.k.dotCrossEntropyScratch(rows, n, d, 1);
     if (!this.pool || rows * n * d < SPLIT_FLOPS * this.splitScale) {
-      this.k.dotCrossEntropyGrad(pq, pk, pt, pl, pd, dq.ptr, dk.ptr, rows, n, d, this.scratch(bytes));
+      const sp = this.scratch(this.k.dotCrossEntropyScratch(rows, n, d, 1));
+      this.k.dotCrossEntropyGrad(pq, pk, pt, pl, pd, dq.ptr, dk.ptr, rows, n, d, sp);
       return { dq, dk };
     }
     // Threads, per group of key blocks (P panels of at most CE_P_BYTES): P and dq by blocks of rows, then dk
     // by keys from those panels (wasm/assembly/fused.ts); each element comes out as the one-thread kernel's.
-    const K = this.k, [MR, NR, RB] = [K.MR.value, K.NR.value, K.CE_RB.value];
+    const K = this.k, [MR, NR, RB, nb] = [K.MR.value, K.NR.value, K.CE_RB.value, K.CE_NB.value];
     const blockBytes = 4 * roundUp(rows, RB) * nb, group = nb * Math.max(1, Math.floor(CE_P_BYTES / blockBytes));
     const qaBytes = roundUp(4 * roundUp(rows, MR) * d, 64), qtBytes = roundUp(4 * roundUp(d, MR) * rows, 64);
     const pBytes = blockBytes * (group / nb), partBytes = K.ceGradPartScratch(d, group);

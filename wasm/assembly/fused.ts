@@ -175,6 +175,32 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
 }
 
 /**
+ * One row block (rb rows from r0) against one key block (nb keys from k0, packed as kb and kn): the P tiles
+ * into pb (PB panel j0/NR holds CE_RB rows of NR keys) with a transposed copy in pa (PA panel i/MR holds nb
+ * keys of MR rows), then dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c].
+ */
+// @ts-ignore: decorator
+@inline function rowBlockPDq(qa: usize, kb: usize, kn: usize, pb: usize, pa: usize, dq: usize, r0: i32, rb: i32,
+  rows: i32, nb: i32, d: i32, k0: i32, t: usize, lse: usize, dy: usize): void {
+  const rbp = roundUp(rb, MR), nbp = roundUp(nb, NR), d8 = roundUp(d, NR);
+  for (let i = 0; i < rbp; i += MR) {
+    const ap = qa + (<usize>((r0 + i) * d) << 2), paPanel = pa + (<usize>(i * nb) << 2);
+    for (let j0 = 0; j0 < nbp; j0 += NR) {
+      const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
+      mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
+      scoresToP(tile, paPanel, r0 + i, rows, j0, nb, k0, t, lse, dy);
+    }
+  }
+  for (let c = 0; c < d8; c += NR) {
+    const bp = kn + (<usize>(c * nb) << 2);
+    for (let i = 0; i < rbp; i += MR) {
+      mmKernel(pa + (<usize>(i * nb) << 2), bp, nb, TILE);
+      addTile(dq + (<usize>((r0 + i) * d + c) << 2), d, min(MR, rb - i), min(NR, d - c));
+    }
+  }
+}
+
+/**
  * dq [rows, d] and dk [n, d] of Σ_i dy_i·loss_i (both fully written). Targets in [0, n).
  */
 export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, dk: usize,
@@ -194,24 +220,8 @@ export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy
     packB(kBlock, d, 1, nb, d, kn);
     memory.fill(dkt, 0, <usize>(d5 * nbp) << 2);
     for (let r0 = 0; r0 < rows; r0 += CE_RB) {
-      const rb = min(CE_RB, rows - r0), rbp = roundUp(rb, MR);
-      // P tiles: PB panel j0/NR holds CE_RB rows of NR keys; PA panel i/MR holds nb keys of MR rows
-      for (let i = 0; i < rbp; i += MR) {
-        const ap = qa + (<usize>((r0 + i) * d) << 2), paPanel = pa + (<usize>(i * nb) << 2);
-        for (let j0 = 0; j0 < nbp; j0 += NR) {
-          const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
-          mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
-          scoresToP(tile, paPanel, r0 + i, rows, j0, nb, k0, t, lse, dy);
-        }
-      }
-      // dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c]
-      for (let c = 0; c < d8; c += NR) {
-        const bp = kn + (<usize>(c * nb) << 2);
-        for (let i = 0; i < rbp; i += MR) {
-          mmKernel(pa + (<usize>(i * nb) << 2), bp, nb, TILE);
-          addTile(dq + (<usize>((r0 + i) * d + c) << 2), d, min(MR, rb - i), min(NR, d - c));
-        }
-      }
+      const rb = min(CE_RB, rows - r0);
+      rowBlockPDq(qa, kb, kn, pb, pa, dq, r0, rb, rows, nb, d, k0, t, lse, dy);
       // dkᵀ[c, j] += Σ_i q[r0 + i, c]·P[i, j]
       for (let j0 = 0; j0 < nbp; j0 += NR) {
         const bp = pb + (<usize>(j0 * CE_RB) << 2);
@@ -256,28 +266,13 @@ export function ceGradRows(qa: usize, k: usize, t: usize, lse: usize, dy: usize,
   const d8 = roundUp(d, NR);
   const kb = scratch, kn = kb + bytes64(CE_NB * d), pa = kn + bytes64(d8 * CE_NB);
   for (let kk = k0; kk < k1; kk += CE_NB) {
-    const nb = min(CE_NB, k1 - kk), nbp = roundUp(nb, NR);
+    const nb = min(CE_NB, k1 - kk);
     const kBlock = k + (<usize>(kk * d) << 2);
     packB(kBlock, 1, d, d, nb, kb);
     packB(kBlock, d, 1, nb, d, kn);
     for (let rs = r0; rs < r1; rs += CE_RB) {
-      const rb = min(CE_RB, rows - rs), rbp = roundUp(rb, MR);
-      const pb = pRegion(pbuf, rows, (kk - k0) / CE_NB, rs);
-      for (let i = 0; i < rbp; i += MR) {
-        const ap = qa + (<usize>((rs + i) * d) << 2), paPanel = pa + (<usize>(i * nb) << 2);
-        for (let j0 = 0; j0 < nbp; j0 += NR) {
-          const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
-          mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
-          scoresToP(tile, paPanel, rs + i, rows, j0, nb, kk, t, lse, dy);
-        }
-      }
-      for (let c = 0; c < d8; c += NR) {
-        const bp = kn + (<usize>(c * nb) << 2);
-        for (let i = 0; i < rbp; i += MR) {
-          mmKernel(pa + (<usize>(i * nb) << 2), bp, nb, TILE);
-          addTile(dq + (<usize>((rs + i) * d + c) << 2), d, min(MR, rb - i), min(NR, d - c));
-        }
-      }
+      const rb = min(CE_RB, rows - rs);
+      rowBlockPDq(qa, kb, kn, pRegion(pbuf, rows, (kk - k0) / CE_NB, rs), pa, dq, rs, rb, rows, nb, d, kk, t, lse, dy);
     }
   }
 }
