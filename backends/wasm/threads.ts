@@ -143,9 +143,12 @@ export async function startThreads(module: WebAssembly.Module, memory: WebAssemb
       if (fn === undefined) throw new Error(`wasm backend: ${name} is not a threaded kernel`);
       const count = args.length, nargs = args[0]?.length ?? 0;
       if (count > MAX_PARTS || nargs > MAX_ARGS) throw new Error(`wasm backend: ${name} split into ${count} parts of ${nargs} arguments`);
-      args.forEach((a, p) => f64.set(a, ARGS_AT + p * nargs));
       seq = (seq + 1) & 0x7fffffff;
       const tag = seq & TAG_MASK;
+      // Close the ticket under the new tag before the job's words change: a worker that read the previous
+      // job's sequence number (and may read this job's kernel or count) fails the tag check and takes nothing.
+      Atomics.store(i32, NEXT, (tag << 10) | 1023);
+      args.forEach((a, p) => f64.set(a, ARGS_AT + p * nargs));
       i32[FN] = fn; i32[COUNT] = count; i32[NARGS] = nargs; i32[DONE] = 0; i32[ERR] = 0;
       Atomics.store(i32, NEXT, tag << 10);
       Atomics.store(i32, SEQ, seq);
