@@ -136,13 +136,17 @@ export interface Backend {
    * for each row i of Q [rows, d], lse_i = log Σ_j exp(q_i·k_j) over K [n, d] (j ascending, running
    * max) and loss_i = lse_i − q_i·k_{t_i}, t an i32 [rows] of targets in [0, n).
    */
-  dotCrossEntropy?(q: Storage, k: Storage, targets: Storage, rows: number, n: number, d: number): { loss: Storage; lse: Storage };
+  dotCrossEntropy?(q: Storage, k: Storage, targets: Storage, rows: number, n: number, d: number, keepScores?: boolean):
+    { loss: Storage; lse: Storage; scores?: Storage };
   /**
-   * Gradients of Σ_i dy_i · loss_i with p_ij = exp(q_i·k_j − lse_i) recomputed:
+   * Gradients of Σ_i dy_i · loss_i with p_ij = exp(q_i·k_j − lse_i):
    * dq_i = dy_i (Σ_j p_ij k_j − k_{t_i}), dk_j = Σ_i dy_i (p_ij − [t_i = j]) q_i, each summed in ascending order.
+   * `scores` is what the forward returned when asked to keep its scores (in a layout of the backend's own,
+   * bounded in size, or nothing): the gradient then reads the scores instead of recomputing them, with the
+   * same result.
    */
-  dotCrossEntropyGrad?(q: Storage, k: Storage, targets: Storage, lse: Storage, dy: Storage, rows: number, n: number, d: number):
-    { dq: Storage; dk: Storage };
+  dotCrossEntropyGrad?(q: Storage, k: Storage, targets: Storage, lse: Storage, dy: Storage, rows: number, n: number, d: number,
+    scores?: Storage): { dq: Storage; dk: Storage };
   /**
    * n floats uniform in [0, 1): element i is (w >>> 8) · 2^-24 for word w = position + i of the
    * Philox4x32-10 stream under key (k0, k1), word w being word (w mod 4) of block ⌊w/4⌋ with counter

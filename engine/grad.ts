@@ -117,9 +117,10 @@ export const GRADIENTS: Record<OpName, GradFn> = {
   svd: (dys, node) => [svdBackward(dys, node)],
   dotCrossEntropy: (dys, node) => {
     const [q, k, t] = node.inputs;
-    const lse = node.outputs[1];
+    const [, lse, scores] = node.outputs;
     const dy = dyOf(dys, node);
-    const r = q.backend.dotCrossEntropyGrad!(q.storage, k.storage, t.storage, lse.storage, dy.storage, q.shape[0], k.shape[0], q.shape[1]);
+    const r = q.backend.dotCrossEntropyGrad!(q.storage, k.storage, t.storage, lse.storage, dy.storage, q.shape[0], k.shape[0], q.shape[1],
+      scores?.storage);
     return [new Tensor(r.dq, q.shape, 'f32', q.backend), new Tensor(r.dk, k.shape, 'f32', q.backend), null];
   },
 };

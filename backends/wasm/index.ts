@@ -64,13 +64,14 @@ interface Kernels {
     b2: number, oneMinusB2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number): void;
   dotCrossEntropyScratch(rows: number, n: number, d: number, grad: number): number;
   dotCrossEntropy(q: number, k: number, t: number, loss: number, lse: number, rows: number, n: number, d: number,
-    scratch: number): void;
+    scratch: number, cache: number, row0: number, allRows: number): void;
+  ceScoreCacheBytes(rows: number, n: number): number;
   dotCrossEntropyGrad(q: number, k: number, t: number, lse: number, dy: number, dq: number, dk: number,
     rows: number, n: number, d: number, scratch: number): void;
   packA(a: number, rsA: number, csA: number, mc: number, kc: number, ap: number): void;
   ceGradPartScratch(d: number, groupKeys: number): number;
   ceGradRows(qa: number, k: number, t: number, lse: number, dy: number, dq: number, rows: number, d: number,
-    k0: number, k1: number, r0: number, r1: number, pbuf: number, scratch: number): void;
+    k0: number, k1: number, r0: number, r1: number, pbuf: number, scratch: number, cached: number): void;
   ceGradKeys(qt: number, pbuf: number, dk: number, rows: number, d: number, k0: number, nk: number,
     j0a: number, j0b: number, scratch: number): void;
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
@@ -134,6 +135,13 @@ const SPLIT_ELEMENTS = 1 << 15;
 
 /** Bound on the threaded cross-entropy gradient's shared probability panels (rows × keys of a group). */
 const CE_P_BYTES = 8 << 20;
+
+/**
+ * Largest score cache that a training forward keeps for its gradient (which then skips one of its three
+ * products): 20 MB for Office's 2000 × 2420. Past it the gradient recomputes the scores, so memory stays
+ * bounded whatever the catalogue size.
+ */
+const CE_CACHE_BYTES = 64 << 20;
 
 /** Parts per thread of a split call: taken dynamically, so a thread that falls behind gets fewer. */
 const PARTS_PER_THREAD = 4;
@@ -582,46 +590,51 @@ export class WasmBackend implements Backend {
     return [pq, pk, pt];
   }
 
-  dotCrossEntropy(q: Storage, k: Storage, targets: Storage, rows: number, n: number, d: number): { loss: Storage; lse: Storage } {
+  dotCrossEntropy(q: Storage, k: Storage, targets: Storage, rows: number, n: number, d: number, keepScores = false):
+    { loss: Storage; lse: Storage; scores?: Storage } {
     const [pq, pk, pt] = this.crossEntropyArgs('dotCrossEntropy', q, k, targets, rows, n, d);
     const loss = this.alloc(rows, 'f32'), lse = this.alloc(rows, 'f32');
-    if (rows > 0) {
-      const ranges = this.ranges(rows, rows * n * d, SPLIT_FLOPS, this.k.MR.value);
-      const bytes = this.k.dotCrossEntropyScratch(ranges[0][1], n, d, 0), sp = this.scratch(bytes * ranges.length);
-      this.split('dotCrossEntropy', ranges,
-        (s, e, t) => [pq + 4 * s * d, pk, pt + 4 * s, loss.ptr + 4 * s, lse.ptr + 4 * s, e - s, n, d, sp + bytes * t]);
-    }
-    return { loss, lse };
+    if (rows === 0) return { loss, lse };
+    const cacheBytes = this.k.ceScoreCacheBytes(rows, n);
+    const scores = keepScores && cacheBytes <= CE_CACHE_BYTES ? this.alloc(cacheBytes / 4, 'f32') : undefined;
+    const ranges = this.ranges(rows, rows * n * d, SPLIT_FLOPS, this.k.MR.value);
+    const bytes = this.k.dotCrossEntropyScratch(ranges[0][1], n, d, 0), sp = this.scratch(bytes * ranges.length);
+    this.split('dotCrossEntropy', ranges, (s, e, t) => [pq + 4 * s * d, pk, pt + 4 * s, loss.ptr + 4 * s, lse.ptr + 4 * s,
+      e - s, n, d, sp + bytes * t, scores?.ptr ?? 0, s, rows]);
+    return { loss, lse, scores };
   }
 
-  dotCrossEntropyGrad(q: Storage, k: Storage, targets: Storage, lse: Storage, dy: Storage, rows: number, n: number, d: number):
-    { dq: Storage; dk: Storage } {
+  dotCrossEntropyGrad(q: Storage, k: Storage, targets: Storage, lse: Storage, dy: Storage, rows: number, n: number, d: number,
+    scores?: Storage): { dq: Storage; dk: Storage } {
     const [pq, pk, pt] = this.crossEntropyArgs('dotCrossEntropyGrad', q, k, targets, rows, n, d);
     const pl = this.ptr(lse, 'dotCrossEntropyGrad lse', 'f32', rows), pd = this.ptr(dy, 'dotCrossEntropyGrad dy', 'f32', rows);
+    const cache = scores ? this.ptr(scores, 'dotCrossEntropyGrad scores', 'f32', this.k.ceScoreCacheBytes(rows, n) / 4) : 0;
     const dq = this.alloc(rows * d, 'f32');
     if (rows === 0) return { dq, dk: this.zeros(n * d, 'f32') };
     const dk = this.alloc(n * d, 'f32');
-    if (!this.pool || rows * n * d < SPLIT_FLOPS * this.splitScale) {
+    const threaded = this.pool && rows * n * d >= SPLIT_FLOPS * this.splitScale;
+    if (!threaded && !cache) {
       const sp = this.scratch(this.k.dotCrossEntropyScratch(rows, n, d, 1));
       this.k.dotCrossEntropyGrad(pq, pk, pt, pl, pd, dq.ptr, dk.ptr, rows, n, d, sp);
       return { dq, dk };
     }
-    // Threads, per group of key blocks (P panels of at most CE_P_BYTES): P and dq by blocks of rows, then dk
-    // by keys from those panels (wasm/assembly/fused.ts); each element comes out as the one-thread kernel's.
+    // By groups of key blocks, P panels of at most CE_P_BYTES (in scratch, or the forward's score cache, where
+    // key block g's panels start g·blockBytes in): P and dq by blocks of rows, then dk by keys from those
+    // panels (wasm/assembly/fused.ts); each element comes out as the one-thread kernel's, on any number of threads.
     const K = this.k, [MR, NR, RB, nb] = [K.MR.value, K.NR.value, K.CE_RB.value, K.CE_NB.value];
     const blockBytes = 4 * roundUp(rows, RB) * nb, group = nb * Math.max(1, Math.floor(CE_P_BYTES / blockBytes));
-    const qaBytes = roundUp(4 * roundUp(rows, MR) * d, 64), qtBytes = roundUp(4 * roundUp(d, MR) * rows, 64);
-    const pBytes = blockBytes * (group / nb), partBytes = K.ceGradPartScratch(d, group);
-    const count = this.threads * PARTS_PER_THREAD;
-    const qa = this.scratch(qaBytes + qtBytes + pBytes + partBytes * count), qt = qa + qaBytes, pbuf = qt + qtBytes;
-    const part = (t: number) => pbuf + pBytes + partBytes * t;
-    K.packA(pq, d, 1, rows, d, qa);
+    const qaBytes = cache ? 0 : roundUp(4 * roundUp(rows, MR) * d, 64), qtBytes = roundUp(4 * roundUp(d, MR) * rows, 64);
+    const pBytes = cache ? 0 : blockBytes * (group / nb), partBytes = K.ceGradPartScratch(d, group);
+    const count = threaded ? this.threads * PARTS_PER_THREAD : 1;
+    const qa = this.scratch(qaBytes + qtBytes + pBytes + partBytes * count), qt = qa + qaBytes;
+    const part = (t: number) => qt + qtBytes + pBytes + partBytes * t;
+    if (!cache) K.packA(pq, d, 1, rows, d, qa);
     K.packA(pq, 1, d, d, rows, qt);
     this.heap.u8.fill(0, dq.ptr, dq.ptr + 4 * rows * d);
     for (let k0 = 0; k0 < n; k0 += group) {
-      const k1 = Math.min(n, k0 + group);
+      const k1 = Math.min(n, k0 + group), pbuf = cache ? cache + blockBytes * (k0 / nb) : qt + qtBytes;
       this.split('ceGradRows', parts(rows, count, RB),
-        (s, e, t) => [qa, pk, pt, pl, pd, dq.ptr, rows, d, k0, k1, s, e, pbuf, part(t)]);
+        (s, e, t) => [qa, pk, pt, pl, pd, dq.ptr, rows, d, k0, k1, s, e, pbuf, part(t), cache ? 1 : 0]);
       this.split('ceGradKeys', parts(roundUp(k1 - k0, NR), count, NR),
         (s, e, t) => [qt, pbuf, dk.ptr, rows, d, k0, k1 - k0, s, e, part(t)]);
     }

@@ -1,6 +1,6 @@
 /** Fused ops: one call that a backend may run as a single kernel, composed from the basic ops otherwise. */
 import { fmt } from '../shape.js';
-import { record } from '../tape.js';
+import { isRecording, record } from '../tape.js';
 import { Tensor, tidy } from '../tensor.js';
 import { checkDtype, sameBackend } from './check.js';
 import { gatherRows, matmul } from './linalg.js';
@@ -29,10 +29,13 @@ export function dotCrossEntropy(queries: Tensor, keys: Tensor, targets: Tensor):
   if (!b.dotCrossEntropy || !b.dotCrossEntropyGrad) {
     return tidy(() => sub(logSumExp(matmul(queries, keys, { transB: true })), sum(mul(queries, gatherRows(keys, targets)), -1)));
   }
-  const r = b.dotCrossEntropy(queries.storage, keys.storage, targets.storage, rows, n, d);
+  // A forward on the tape keeps its scores where the backend can, for the gradient to skip recomputing them.
+  const r = b.dotCrossEntropy(queries.storage, keys.storage, targets.storage, rows, n, d,
+    isRecording() && (queries.requiresGrad || keys.requiresGrad));
   const loss = new Tensor(r.loss, [rows], 'f32', b);
-  const lse = new Tensor(r.lse, [rows], 'f32', b);
-  record('dotCrossEntropy', [queries, keys, targets], [loss, lse]);
-  if (!loss.requiresGrad) lse.dispose();
+  const saved = [new Tensor(r.lse, [rows], 'f32', b)];
+  if (r.scores) saved.push(new Tensor(r.scores, [r.scores.size], 'f32', b));
+  record('dotCrossEntropy', [queries, keys, targets], [loss, ...saved]);
+  if (!loss.requiresGrad) saved.forEach((t) => t.dispose());
   return loss;
 }

@@ -56,9 +56,31 @@ const CASES: Case[] = [
     const q = b.upload(data(rows * d, 25)), k = b.upload(data(n * d, 26)), t = b.upload(ints(rows, n, 27));
     const { loss, lse } = b.dotCrossEntropy!(q, k, t, rows, n, d);
     const { dq, dk } = b.dotCrossEntropyGrad!(q, k, t, lse, b.upload(data(rows, 28)), rows, n, d);
-    return [loss, lse, dq, dk];
+    // the same from the forward's score cache (asserted equal to the above in a test below)
+    const kept = b.dotCrossEntropy!(q, k, t, rows, n, d, true);
+    assert.ok(kept.scores, 'scores kept');
+    const g = b.dotCrossEntropyGrad!(q, k, t, kept.lse, b.upload(data(rows, 28)), rows, n, d, kept.scores);
+    return [loss, lse, dq, dk, kept.loss, kept.lse, g.dq, g.dk];
   }]),
 ];
+
+test('dotCrossEntropy: the gradient from the kept scores has the bits of the recomputed one; no cache past the bound', async () => {
+  for (const threads of [1, 2]) {
+    const b = await createWasmBackend({ threads, splitScale: 0 });
+    try {
+      for (const [name, run] of CASES.filter(([name]) => name.startsWith('dotCrossEntropy'))) {
+        const out = run(b).map((s) => b.readSync(s));
+        for (let i = 0; i < 4; i++) assert.equal(out[i + 4], out[i], `${name} on ${threads} threads, output ${i}`);
+      }
+      // 2000 × 8400 scores (64 MB and more in the cache's layout) are recomputed instead
+      const [rows, n, d] = [2000, 8400, 2];
+      const r = b.dotCrossEntropy!(b.upload(data(rows * d, 1)), b.upload(data(n * d, 2)), b.upload(ints(rows, n, 3)), rows, n, d, true);
+      assert.is(r.scores, undefined);
+    } finally {
+      b.destroy();
+    }
+  }
+});
 
 test('the relaxed-SIMD probe sees what the runtime runs', () => {
   assert.ok(relaxedSimdSupported(), 'relaxed SIMD is on (flag set above)');

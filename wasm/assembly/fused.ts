@@ -55,12 +55,19 @@ function exactRowMax(qi: usize, k: usize, n: i32, d: i32): f32 {
   return m;
 }
 
+/** Bytes of the score cache of a batch of `rows` queries against n keys (P regions of every key block). */
+export function ceScoreCacheBytes(rows: i32, n: i32): i32 {
+  return roundUp(max(n, 1), CE_NB) * roundUp(rows, CE_RB) * 4;
+}
+
 /**
  * loss[i] = lse[i] − q_i·k_{t_i}, lse[i] = log Σ_j exp(q_i·k_j); a row whose max score is +Inf or NaN gets
  * that max as lse (as logSumExp). Targets must lie in [0, n); n ≥ 1 when rows ≥ 1.
+ * With `cache` (≠ 0; ceScoreCacheBytes(allRows, n) bytes) the score tiles are kept there, laid out as the
+ * gradient's P regions with these rows starting at row `row0` of `allRows`, so the gradient skips them.
  */
 export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: usize,
-  rows: i32, n: i32, d: i32, scratch: usize): void {
+  rows: i32, n: i32, d: i32, scratch: usize, cache: usize, row0: i32, allRows: i32): void {
   const nbMax = min(CE_NB, roundUp(max(n, 1), NR));
   const rowsP = roundUp(rows, MR);
   const qa = scratch, kb = qa + bytes64(rowsP * d), sb = kb + bytes64(nbMax * d);
@@ -73,19 +80,26 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
     packB(k + (<usize>(k0 * d) << 2), 1, d, d, nb, kb);
     for (let i0 = 0; i0 < rows; i0 += MR) {
       const ap = qa + (<usize>(i0 * d) << 2);
-      for (let j0 = 0; j0 < nbp; j0 += NR) mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, sb + (<usize>(j0 * MR) << 2));
+      // tiles of NR keys `ts` floats apart: in the small buffer, or in the cache's P region of these rows
+      let tiles = sb, ts = MR;
+      if (cache) {
+        const gi = row0 + i0, rs = gi - gi % CE_RB;
+        tiles = pRegion(cache, allRows, k0 / CE_NB, rs) + (<usize>((gi - rs) * NR) << 2);
+        ts = CE_RB;
+      }
+      for (let j0 = 0; j0 < nbp; j0 += NR) mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tiles + (<usize>(j0 * ts) << 2));
       if (nb < nbp) { // keys past the end of the last panel: −Inf scores add nothing
-        const last = sb + (<usize>((nbp - NR) * MR) << 2);
+        const last = tiles + (<usize>((nbp - NR) * ts) << 2);
         for (let r = 0; r < MR; r++) {
           for (let j = nb - (nbp - NR); j < NR; j++) store<f32>(at(last, r * NR + j), -Infinity);
         }
       }
       const rowsHere = min(MR, rows - i0);
       for (let r = 0; r < rowsHere; r++) {
-        const base = sb + (<usize>(r * NR) << 2);
+        const base = tiles + (<usize>(r * NR) << 2);
         let vmax = negInf;
         for (let j0 = 0; j0 < nbp; j0 += NR) {
-          const p = base + (<usize>(j0 * MR) << 2);
+          const p = base + (<usize>(j0 * ts) << 2);
           // pmax(acc, v) = acc < v ? v : acc skips NaN scores (one instruction, unlike max); a NaN then
           // reaches the sum below, and rows whose max ends up infinite are redone exactly at the end
           vmax = f32x4.pmax(f32x4.pmax(vmax, v128.load(p)), v128.load(p, 16));
@@ -100,7 +114,7 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
         let s0 = f64x2.splat(0), s1 = s0;
         const vm = f32x4.splat(nm);
         for (let j0 = 0; j0 < nbp; j0 += NR) {
-          const p = base + (<usize>(j0 * MR) << 2);
+          const p = base + (<usize>(j0 * ts) << 2);
           const e = f32x4.add(expFast4(f32x4.sub(v128.load(p), vm)), expFast4(f32x4.sub(v128.load(p, 16), vm)));
           s0 = f64x2.add(s0, f64x2.promote_low_f32x4(e));
           s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));
@@ -177,17 +191,18 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
 /**
  * One row block (rb rows from r0) against one key block (nb keys from k0, packed as kb and kn): the P tiles
  * into pb (PB panel j0/NR holds CE_RB rows of NR keys) with a transposed copy in pa (PA panel i/MR holds nb
- * keys of MR rows), then dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c].
+ * keys of MR rows), then dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c]. With `cached`, pb already holds the
+ * score tiles (the forward's, the same bits) and qa, kb go unused.
  */
 // @ts-ignore: decorator
 @inline function rowBlockPDq(qa: usize, kb: usize, kn: usize, pb: usize, pa: usize, dq: usize, r0: i32, rb: i32,
-  rows: i32, nb: i32, d: i32, k0: i32, t: usize, lse: usize, dy: usize): void {
+  rows: i32, nb: i32, d: i32, k0: i32, t: usize, lse: usize, dy: usize, cached: bool): void {
   const rbp = roundUp(rb, MR), nbp = roundUp(nb, NR), d8 = roundUp(d, NR);
   for (let i = 0; i < rbp; i += MR) {
     const ap = qa + (<usize>((r0 + i) * d) << 2), paPanel = pa + (<usize>(i * nb) << 2);
     for (let j0 = 0; j0 < nbp; j0 += NR) {
       const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
-      mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
+      if (!cached) mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
       scoresToP(tile, paPanel, r0 + i, rows, j0, nb, k0, t, lse, dy);
     }
   }
@@ -221,7 +236,7 @@ export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy
     memory.fill(dkt, 0, <usize>(d5 * nbp) << 2);
     for (let r0 = 0; r0 < rows; r0 += CE_RB) {
       const rb = min(CE_RB, rows - r0);
-      rowBlockPDq(qa, kb, kn, pb, pa, dq, r0, rb, rows, nb, d, k0, t, lse, dy);
+      rowBlockPDq(qa, kb, kn, pb, pa, dq, r0, rb, rows, nb, d, k0, t, lse, dy, false);
       // dkᵀ[c, j] += Σ_i q[r0 + i, c]·P[i, j]
       for (let j0 = 0; j0 < nbp; j0 += NR) {
         const bp = pb + (<usize>(j0 * CE_RB) << 2);
@@ -259,20 +274,22 @@ export function ceGradPartScratch(d: i32, groupKeys: i32): i32 {
 /**
  * Rows [r0, r1) (r0 a multiple of CE_RB) against the key blocks of [k0, k1) (k0 a multiple of CE_NB): P into
  * pbuf, dq[r] += P·K block by block. qa: Q packed as A panels (packA(q, d, 1, rows, d, qa)); dq starts
- * zeroed before the first group.
+ * zeroed before the first group. With `cached` ≠ 0, pbuf holds the forward's scores of these key blocks (its cache from
+ * key block k0 / CE_NB on).
  */
 export function ceGradRows(qa: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, rows: i32, d: i32,
-  k0: i32, k1: i32, r0: i32, r1: i32, pbuf: usize, scratch: usize): void {
+  k0: i32, k1: i32, r0: i32, r1: i32, pbuf: usize, scratch: usize, cached: i32): void {
   const d8 = roundUp(d, NR);
   const kb = scratch, kn = kb + bytes64(CE_NB * d), pa = kn + bytes64(d8 * CE_NB);
   for (let kk = k0; kk < k1; kk += CE_NB) {
     const nb = min(CE_NB, k1 - kk);
     const kBlock = k + (<usize>(kk * d) << 2);
-    packB(kBlock, 1, d, d, nb, kb);
+    if (!cached) packB(kBlock, 1, d, d, nb, kb);
     packB(kBlock, d, 1, nb, d, kn);
     for (let rs = r0; rs < r1; rs += CE_RB) {
       const rb = min(CE_RB, rows - rs);
-      rowBlockPDq(qa, kb, kn, pRegion(pbuf, rows, (kk - k0) / CE_NB, rs), pa, dq, rs, rb, rows, nb, d, kk, t, lse, dy);
+      rowBlockPDq(qa, kb, kn, pRegion(pbuf, rows, (kk - k0) / CE_NB, rs), pa, dq, rs, rb, rows, nb, d, kk, t, lse, dy,
+        cached != 0);
     }
   }
 }
