@@ -52,8 +52,8 @@ function takeParts(i32: Int32Array, f64: Float64Array, fn: (...a: number[]) => u
 }
 
 /**
- * The worker, as source text so that one file serves Node (worker_threads, eval) and web workers (a blob
- * URL). It receives {module, memory, control, local, names}, answers 'ready', then serves jobs.
+ * The worker, as source text so that one file serves Node and Deno (worker_threads, eval) and web workers
+ * (a blob URL). It receives {module, memory, control, local, names}, answers 'ready', then serves jobs.
  */
 const WORKER_SOURCE = `
 const takeParts = ${takeParts.toString()};
@@ -91,11 +91,17 @@ interface AnyWorker {
 export function threadsUnavailable(): string | null {
   if (typeof SharedArrayBuffer === 'undefined') return 'no SharedArrayBuffer in this runtime';
   if (typeof Atomics === 'undefined' || typeof Atomics.wait !== 'function') return 'no Atomics.wait in this runtime';
-  if (!isNode() && typeof Worker === 'undefined') return 'no Worker in this runtime';
+  if (!nodeWorkers() && typeof Worker === 'undefined') return 'no Worker in this runtime';
   return null;
 }
 
-const isNode = () => typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined';
+const isDeno = () => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+const isNode = () => typeof process !== 'undefined' && !!process.versions?.node && !isDeno();
+/**
+ * Node's worker_threads, which Deno also offers: there `unref()` lets the program end while the workers wait
+ * (a web Worker blocked in Atomics.wait keeps Deno running, with no unref).
+ */
+const nodeWorkers = () => isNode() || isDeno();
 
 /** Threads the runtime offers: every reported core, at most 8. */
 export async function defaultThreadCount(): Promise<number> {
@@ -176,7 +182,7 @@ async function spawnWorker(): Promise<{ handle: AnyWorker; next(timeoutMs: numbe
   const deliver = (v: unknown) => { settle?.resolve(v); settle = null; };
   const fail = (e: unknown) => { settle?.reject(new Error(`wasm backend: a worker thread failed to start: ${e instanceof Error ? e.message : String(e)}`)); settle = null; };
   let handle: AnyWorker;
-  if (isNode()) {
+  if (nodeWorkers()) {
     const { Worker: NodeWorker } = await import('node:worker_threads');
     const w = new NodeWorker(WORKER_SOURCE, { eval: true });
     w.on('message', deliver);
@@ -190,7 +196,6 @@ async function spawnWorker(): Promise<{ handle: AnyWorker; next(timeoutMs: numbe
     URL.revokeObjectURL(url);
     w.onmessage = (e) => deliver(e.data);
     w.onerror = (e) => { e.preventDefault?.(); fail(e.message); };
-    (w as { unref?: () => void }).unref?.(); // Deno: let the program end while workers wait
     handle = w;
   }
   return {
