@@ -148,15 +148,25 @@ const CE_CACHE_BYTES = 64 << 20;
 /** Parts per thread of a split call: taken dynamically, so a thread that falls behind gets fewer. */
 const PARTS_PER_THREAD = 4;
 
-/** About `count` [start, end) parts of [0, total), each start a multiple of `align`; fewer when total is small. */
+/**
+ * At most `count` [start, end) parts of [0, total), each start a multiple of `align`. Sizes fall linearly
+ * (count, count − 1, …, 1 shares): the threads start on big parts and the last ones taken are small, so
+ * nobody waits long for a straggler.
+ */
 function parts(total: number, count: number, align: number): [number, number][] {
+  const units = Math.ceil(total / align), n = Math.max(1, Math.min(count, units));
   const out: [number, number][] = [];
-  const step = Math.ceil(total / count / align) * align;
-  for (let s = 0; s < total; s += step) out.push([s, Math.min(total, s + step)]);
+  for (let i = 0, start = 0, shares = 0; start < total; i++) {
+    shares += n - i;
+    const end = i >= n - 1 ? total : Math.min(total, Math.round((units * shares) / ((n * (n + 1)) / 2)) * align);
+    if (end > start) out.push([start, end]);
+    start = Math.max(start, end);
+  }
   return out;
 }
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+const largest = (ranges: [number, number][]) => Math.max(...ranges.map(([s, e]) => e - s));
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
 /** Scratch kept between calls (the threaded InfoNCE gradient's panels need up to ~11 MB at batch 2000). */
@@ -443,7 +453,7 @@ export class WasmBackend implements Backend {
       along === 'batch' ? 1 : along === 'rows' ? K.MR.value : K.NR.value);
     // Packing buffers per part, as large as its largest A and B blocks (matmul.ts: MC×KC and KC×NC at most).
     const [MR, NR, kc] = [K.MR.value, K.NR.value, Math.min(K.KC.value, k)];
-    const [mp, np] = along === 'rows' ? [ranges[0][1], n] : along === 'cols' ? [m, ranges[0][1]] : [m, n];
+    const [mp, np] = along === 'rows' ? [largest(ranges), n] : along === 'cols' ? [m, largest(ranges)] : [m, n];
     const apBytes = roundUp(4 * kc * roundUp(Math.min(K.MC.value, mp), MR), 64);
     const bpBytes = roundUp(4 * kc * roundUp(Math.min(K.NC.value, np), NR), 64);
     const sp = this.scratch((apBytes + bpBytes) * ranges.length);
@@ -600,7 +610,7 @@ export class WasmBackend implements Backend {
     const cacheBytes = this.k.ceScoreCacheBytes(rows, n);
     const scores = keepScores && cacheBytes <= CE_CACHE_BYTES ? this.alloc(cacheBytes / 4, 'f32') : undefined;
     const ranges = this.ranges(rows, rows * n * d, SPLIT_FLOPS, this.k.MR.value);
-    const bytes = this.k.dotCrossEntropyScratch(ranges[0][1], n, d, 0), sp = this.scratch(bytes * ranges.length);
+    const bytes = this.k.dotCrossEntropyScratch(largest(ranges), n, d, 0), sp = this.scratch(bytes * ranges.length);
     this.split('dotCrossEntropy', ranges, (s, e, t) => [pq + 4 * s * d, pk, pt + 4 * s, loss.ptr + 4 * s, lse.ptr + 4 * s,
       e - s, n, d, sp + bytes * t, scores?.ptr ?? 0, s, rows]);
     return { loss, lse, scores };
