@@ -16,17 +16,21 @@ export type OpName =
   | 'reduce' | 'softmax' | 'logSumExp' | 'matmul' | 'spmm' | 'gatherRows' | 'scatterAddRows' | 'layerNorm' | 'svd'
   | 'dotCrossEntropy';
 
-export type GradFn = (dys: (Tensor | null)[], node: TapeNode) => (Tensor | null)[];
+/**
+ * The gradients of an op's inputs from those of its outputs (null: none flowed). `needs[i]` says whether input
+ * i wants one: an op may return null for the others instead of computing what nobody reads.
+ */
+export type GradFn = (dys: (Tensor | null)[], node: TapeNode, needs: readonly boolean[]) => (Tensor | null)[];
 
 const dyOf = (dys: (Tensor | null)[], node: TapeNode, i = 0): Tensor => dys[i] ?? zeros(node.outputs[i].shape);
 
-function binaryGrad(op: BinaryOp, dy: Tensor, a: Tensor, b: Tensor, y: Tensor): (Tensor | null)[] {
+function binaryGrad(op: BinaryOp, dy: Tensor, a: Tensor, b: Tensor, y: Tensor, [needA, needB]: readonly boolean[]): (Tensor | null)[] {
   const to = (g: Tensor, t: Tensor) => sumTo(g, t.shape);
   switch (op) {
-    case 'add': return [to(dy, a), to(dy, b)];
-    case 'sub': return [to(dy, a), to(neg(dy), b)];
-    case 'mul': return [to(mul(dy, b), a), to(mul(dy, a), b)];
-    case 'div': return [to(div(dy, b), a), to(neg(div(mul(dy, y), b)), b)];
+    case 'add': return [needA ? to(dy, a) : null, needB ? to(dy, b) : null];
+    case 'sub': return [needA ? to(dy, a) : null, needB ? to(neg(dy), b) : null];
+    case 'mul': return [needA ? to(mul(dy, b), a) : null, needB ? to(mul(dy, a), b) : null];
+    case 'div': return [needA ? to(div(dy, b), a) : null, needB ? to(neg(div(mul(dy, y), b)), b) : null];
     case 'max':
     case 'min': {
       // As PyTorch: a tie splits the gradient in half.
@@ -46,15 +50,11 @@ function binaryGrad(op: BinaryOp, dy: Tensor, a: Tensor, b: Tensor, y: Tensor): 
   }
 }
 
-function matmulGrad(dy: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor[] {
-  let da: Tensor;
-  let db: Tensor;
-  if (!transA && !transB) { da = matmul(dy, b, { transB: true }); db = matmul(a, dy, { transA: true }); }
-  else if (!transA && transB) { da = matmul(dy, b); db = matmul(dy, a, { transA: true }); }
-  else if (transA && !transB) { da = matmul(b, dy, { transB: true }); db = matmul(a, dy); }
-  else { da = matmul(b, dy, { transA: true, transB: true }); db = matmul(dy, a, { transA: true, transB: true }); }
+function matmulGrad(dy: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean, [needA, needB]: readonly boolean[]): (Tensor | null)[] {
+  const da = !needA ? null : !transA ? matmul(dy, b, { transB: !transB }) : matmul(b, dy, { transA: transB, transB: true });
+  const db = !needB ? null : !transB ? matmul(a, dy, { transA: !transA }) : matmul(dy, a, { transA: true, transB: transA });
   // A rank-2 operand shared across a batch receives the sum over the batch.
-  return [da.rank > a.rank ? sum(da, 0) : da, db.rank > b.rank ? sum(db, 0) : db];
+  return [da && da.rank > a.rank ? sum(da, 0) : da, db && db.rank > b.rank ? sum(db, 0) : db];
 }
 
 function reduceGrad(dy: Tensor, x: Tensor, y: Tensor, attrs: Record<string, unknown>): Tensor {
@@ -72,10 +72,10 @@ export const GRADIENTS: Record<OpName, GradFn> = {
   unary: (dys, { inputs: [x], attrs }) =>
     [new Tensor(x.backend.unaryGrad(attrs.op as UnaryOp, x.storage, dys[0]!.storage), x.shape, 'f32', x.backend)],
   affine: (dys, { attrs }) => [affine(dys[0]!, attrs.alpha as number, 0)],
-  binary: (dys, { inputs: [a, b], outputs: [y], attrs }) => binaryGrad(attrs.op as BinaryOp, dys[0]!, a, b, y),
-  where: (dys, { inputs: [c] }) => {
+  binary: (dys, { inputs: [a, b], outputs: [y], attrs }, needs) => binaryGrad(attrs.op as BinaryOp, dys[0]!, a, b, y, needs),
+  where: (dys, { inputs: [c] }, needs) => {
     const z = zeros(c.shape);
-    return [null, where(c, dys[0]!, z), where(c, z, dys[0]!)];
+    return [null, needs[1] ? where(c, dys[0]!, z) : null, needs[2] ? where(c, z, dys[0]!) : null];
   },
   reshape: (dys, { inputs: [x] }) => [reshape(dys[0]!, x.shape)],
   permute: (dys, { attrs }) => {
@@ -85,13 +85,13 @@ export const GRADIENTS: Record<OpName, GradFn> = {
   },
   slice: (dys, { inputs: [x], attrs }) => [pad(dys[0]!, attrs.begin as number[], x.shape)],
   pad: (dys, { inputs: [x], attrs }) => [slice(dys[0]!, attrs.begin as number[], x.shape as number[])],
-  concat: (dys, { inputs, attrs }) => {
+  concat: (dys, { inputs, attrs }, needs) => {
     const axis = attrs.axis as number;
     let at = 0;
-    return inputs.map((x) => {
+    return inputs.map((x, i) => {
       const begin = x.shape.map((_, k) => (k === axis ? at : 0));
       at += x.shape[axis];
-      return slice(dys[0]!, begin, x.shape as number[]);
+      return needs[i] ? slice(dys[0]!, begin, x.shape as number[]) : null;
     });
   },
   broadcastTo: (dys, { inputs: [x] }) => [sumTo(dys[0]!, x.shape)],
@@ -101,7 +101,7 @@ export const GRADIENTS: Record<OpName, GradFn> = {
     return [mul(y, sub(dy, sum(mul(dy, y), -1, true)))];
   },
   logSumExp: (dys, { inputs: [x], outputs: [y] }) => [mul(softmax(x), reshape(dys[0]!, [...y.shape, 1]))],
-  matmul: (dys, { inputs: [a, b], attrs }) => matmulGrad(dys[0]!, a, b, attrs.transA as boolean, attrs.transB as boolean),
+  matmul: (dys, { inputs: [a, b], attrs }, needs) => matmulGrad(dys[0]!, a, b, attrs.transA as boolean, attrs.transB as boolean, needs),
   spmm: (dys, { attrs }) => [spmm((attrs.a as CsrMatrix).T, dys[0]!)],
   gatherRows: (dys, { inputs: [table, idx] }) => [scatterAddRows(dys[0]!, idx, table.shape[0]), null],
   scatterAddRows: (dys, { inputs: [, idx] }) => [gatherRows(dys[0]!, idx), null],

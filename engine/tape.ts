@@ -131,7 +131,7 @@ function backward(own: Tape, value: Tensor, xs: Tensor[], seed?: Tensor): Tensor
       const node = own.nodes[n];
       const dys = node.outputs.map((o) => grads.get(o) ?? null);
       if (dys.every((d) => d === null)) continue;
-      const dxs = GRADIENTS[node.op](dys, node);
+      const dxs = GRADIENTS[node.op](dys, node, node.inputs.map((t) => t.requiresGrad));
       const seen = new Set<Tensor>(dys.filter((d): d is Tensor => d !== null));
       node.inputs.forEach((input, i) => {
         let dx = dxs[i];
