@@ -132,8 +132,6 @@ const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'p
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
 const SPLIT_FLOPS = 1 << 20;
 const SPLIT_ELEMENTS = 1 << 15;
-/** binary is one load-load-op-store pass: memory bound, a second core gains nothing below a few MB. */
-const SPLIT_BINARY = 1 << 20;
 
 /** Bound on the threaded cross-entropy gradient's shared probability panels (rows × keys of a group). */
 const CE_P_BYTES = 8 << 20;
@@ -357,7 +355,7 @@ export class WasmBackend implements Backend {
       else {
         // split the outermost dimension; every part walks with metadata of its own (the kernel keeps counters there)
         const outer = dims.shape[0], inner = total / outer;
-        const ranges = this.ranges(outer, total, SPLIT_BINARY, Math.max(1, Math.ceil(16 / inner)));
+        const ranges = this.ranges(outer, total, SPLIT_ELEMENTS, Math.max(1, Math.ceil(16 / inner)));
         const meta = this.meta(dims, 16 * rank * (ranges.length - 1));
         for (let t = 1; t < ranges.length; t++) this.heap.u8.copyWithin(meta + 16 * rank * t, meta, meta + 16 * rank);
         const [sa, sb] = [dims.strides[0][0], dims.strides[1][0]];
