@@ -13,7 +13,7 @@ import type {
 } from '../../engine/backend.js';
 import { Heap } from './heap.js';
 import { importsMemory, loadKernelFile, relaxedSimdSupported, SHARED_MEMORY, type SimdLevel } from './load.js';
-import { defaultThreadCount, startThreads, threadsUnavailable, type ThreadPool } from './threads.js';
+import { defaultThreadCount, MAX_PARTS, startThreads, threadsUnavailable, type ThreadPool } from './threads.js';
 
 // Op codes, mirrored by the constants at the top of wasm/assembly/elementwise.ts and rows.ts.
 const UNARY_CODES: Record<UnaryOp, number> = {
@@ -36,6 +36,7 @@ interface Kernels {
   matmul(a: number, b: number, c: number, batch: number, m: number, n: number, k: number,
     rsA: number, csA: number, rsB: number, csB: number, aBS: number, bBS: number, ldc: number, cBS: number,
     ap: number, bp: number): void;
+  addBlocks(c: number, s: number, count: number, stride: number, n: number): void;
   unary(op: number, x: number, out: number, n: number): void;
   unaryGrad(op: number, x: number, dy: number, out: number, n: number): void;
   affine(x: number, out: number, n: number, alpha: number, beta: number): void;
@@ -132,6 +133,8 @@ const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'p
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
 const SPLIT_FLOPS = 1 << 20;
 const SPLIT_ELEMENTS = 1 << 15;
+/** Products with at most this many outputs and a long depth split the depth (matmulByDepth). */
+const DEPTH_SPLIT_OUTPUT = 256 * 256;
 
 /** Bound on the threaded cross-entropy gradient's shared probability panels (rows × keys of a group). */
 const CE_P_BYTES = 8 << 20;
@@ -444,8 +447,13 @@ export class WasmBackend implements Backend {
     if (batch > 1 && bBatchStride === 0 && !transA && aBatchStride === m * k) { m *= batch; batch = 1; }
     const K = this.k;
     const rsA = transA ? 1 : k, csA = transA ? m : 1, rsB = transB ? 1 : n, csB = transB ? k : 1;
-    // Threads take whole matrices of a batch, else blocks of rows or of columns (the longer side).
     const work = batch * m * n * k, T = this.threads;
+    if (this.pool && work >= SPLIT_FLOPS * this.splitScale && batch === 1 && m * n <= DEPTH_SPLIT_OUTPUT &&
+      k >= 2 * T * K.KC.value && k <= MAX_PARTS * K.KC.value) {
+      this.matmulByDepth(pa, pb, out.ptr, m, n, k, rsA, csA, rsB, csB);
+      return out;
+    }
+    // Threads take whole matrices of a batch, else blocks of rows or of columns (the longer side).
     const along = batch >= T ? 'batch' : m >= n ? 'rows' : 'cols';
     const ranges = this.ranges(along === 'batch' ? batch : along === 'rows' ? m : n, work, SPLIT_FLOPS,
       along === 'batch' ? 1 : along === 'rows' ? K.MR.value : K.NR.value);
@@ -466,6 +474,27 @@ export class WasmBackend implements Backend {
       return [a0, b0, c0, batch, mm, nn, k, rsA, csA, rsB, csB, aBatchStride, bBatchStride, n, m * n, ap, bp];
     });
     return out;
+  }
+
+  /**
+   * A small product over a long depth (a weight gradient Xᵀ·dY: 64×64 over 2000 rows), one part per KC block
+   * of the depth: part 0 writes C, the others a buffer each, then the buffers are added to C in block order,
+   * as matmul.ts's flush adds them (the same bits). Split by rows instead, every part would pack all of B.
+   */
+  private matmulByDepth(pa: number, pb: number, c: number, m: number, n: number, k: number,
+    rsA: number, csA: number, rsB: number, csB: number): void {
+    const K = this.k, [MR, NR, KC] = [K.MR.value, K.NR.value, K.KC.value];
+    const blocks = Math.ceil(k / KC);
+    const apBytes = roundUp(4 * KC * roundUp(Math.min(K.MC.value, m), MR), 64);
+    const bpBytes = roundUp(4 * KC * roundUp(Math.min(K.NC.value, n), NR), 64);
+    const cBytes = roundUp(4 * m * n, 64);
+    const sp = this.scratch((apBytes + bpBytes + cBytes) * blocks), cs = sp + (apBytes + bpBytes) * blocks;
+    this.split('matmul', Array.from({ length: blocks }, (_, b): [number, number] => [b * KC, Math.min(k, (b + 1) * KC)]), (s, e, t) => {
+      const ap = sp + (apBytes + bpBytes) * t;
+      return [pa + 4 * s * csA, pb + 4 * s * rsB, t === 0 ? c : cs + cBytes * t, 1, m, n, e - s,
+        rsA, csA, rsB, csB, 0, 0, n, m * n, ap, ap + apBytes];
+    });
+    K.addBlocks(c, cs + cBytes, blocks - 1, cBytes / 4, m * n);
   }
 
   spmm(indptr: Storage, indices: Storage, values: Storage, dense: Storage, rows: number, d: number): Storage {

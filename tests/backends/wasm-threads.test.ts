@@ -27,6 +27,7 @@ const mm = (batch: number, m: number, n: number, k: number, transA: boolean, tra
 
 const CASES: Case[] = [
   mm(1, 203, 37, 70, false, false), mm(1, 13, 301, 64, false, true), mm(1, 64, 96, 300, true, false),
+  mm(1, 37, 29, 1100, true, false), mm(1, 64, 72, 2000, false, true), // split by depth (KC blocks) on 2 and 3 threads
   mm(4, 23, 17, 9, false, false), mm(3, 31, 45, 19, true, true), mm(5, 8, 8, 8, false, false, 64, 0),
   ['unary gelu 1003', (b) => [b.unary('gelu', b.upload(data(1003, 1, -6, 6)))]],
   ['unaryGrad gelu 1003', (b) => [b.unaryGrad('gelu', b.upload(data(1003, 2, -6, 6)), b.upload(data(1003, 3)))]],

@@ -184,3 +184,23 @@ export function matmul(a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32,
     }
   }
 }
+
+/**
+ * c[i] += s[i], then += s[stride + i], … (`count` blocks of n floats, `stride` floats apart): a product split
+ * by depth adds its KC blocks' products in the order in which matmul's flush adds them, so the sum has the
+ * same bits as one call.
+ */
+export function addBlocks(c: usize, s: usize, count: i32, stride: i32, n: i32): void {
+  const step = <usize>stride << 2;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let acc = v128.load(c + (<usize>i << 2));
+    for (let b = 0; b < count; b++) acc = f32x4.add(acc, v128.load(s + <usize>b * step + (<usize>i << 2)));
+    v128.store(c + (<usize>i << 2), acc);
+  }
+  for (; i < n; i++) {
+    let acc = load<f32>(c + (<usize>i << 2));
+    for (let b = 0; b < count; b++) acc += load<f32>(s + <usize>b * step + (<usize>i << 2));
+    store<f32>(c + (<usize>i << 2), acc);
+  }
+}
