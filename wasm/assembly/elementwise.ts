@@ -153,12 +153,22 @@ function siluRun(x: usize, out: usize, n: i32): void {
 
 function geluRun(x: usize, out: usize, n: i32): void {
   let i = 0;
+  // two vectors per iteration: two independent dependency chains (the polynomial and exp chains are long)
+  for (; i + 8 <= n; i += 8) {
+    const a = gelu4(v128.load(at(x, i))), b = gelu4(v128.load(at(x, i + 4)));
+    v128.store(at(out, i), a); v128.store(at(out, i + 4), b);
+  }
   for (; i + 4 <= n; i += 4) v128.store(at(out, i), gelu4(v128.load(at(x, i))));
   if (i < n) { const b = loadTail(x, 0, i, n); v128.store(TAIL_X, gelu4(v128.load(TAIL_X))); memory.copy(at(out, i), TAIL_X, b); }
 }
 
 function geluGradRun(x: usize, dy: usize, out: usize, n: i32): void {
   let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const a = geluGrad4(v128.load(at(x, i)), v128.load(at(dy, i)));
+    const b = geluGrad4(v128.load(at(x, i + 4)), v128.load(at(dy, i + 4)));
+    v128.store(at(out, i), a); v128.store(at(out, i + 4), b);
+  }
   for (; i + 4 <= n; i += 4) v128.store(at(out, i), geluGrad4(v128.load(at(x, i)), v128.load(at(dy, i))));
   if (i < n) {
     const b = loadTail(x, dy, i, n);
