@@ -62,6 +62,8 @@ export interface Backend {
   upload(data: Float32Array | Int32Array): Storage;
   /** A new buffer of `size` elements, all zero. */
   zeros(size: number, dtype: DType): Storage;
+  /** A new buffer whose contents are unspecified, for a caller that writes every element (else zeros). */
+  empty?(size: number, dtype: DType): Storage;
   /** The buffer's contents, copied to the host. */
   read(s: Storage): Promise<Float32Array | Int32Array>;
   /** Synchronous read, where the backend can do it (CPU backends). */

@@ -266,6 +266,10 @@ export class WasmBackend implements Backend {
     return s;
   }
 
+  empty(size: number, dtype: DType): Storage {
+    return this.alloc(size, dtype);
+  }
+
   zeros(size: number, dtype: DType): Storage {
     const s = this.alloc(size, dtype);
     this.heap.u8.fill(0, s.ptr, s.ptr + size * 4);

@@ -100,7 +100,9 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   });
   const shape = [...first.shape];
   shape[ax] = xs.reduce((acc, x) => acc + x.shape[ax], 0);
-  const y = zeros(shape, first.dtype);
+  // every element is written below: no zero fill where the backend can skip it
+  const b = first.backend;
+  const y = b.empty ? new Tensor(b.empty(sizeOf(shape), first.dtype), shape, first.dtype, b) : zeros(shape, first.dtype);
   let at = 0;
   for (const x of xs) {
     const begin = shape.map((_, k) => (k === ax ? at : 0));
