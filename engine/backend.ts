@@ -155,6 +155,11 @@ export interface Backend {
    * (⌊w/4⌋ mod 2^32, ⌊w/2^34⌋, 0, 0) — bit-identical to the host `Random.uniform`.
    */
   philoxUniform?(k0: number, k1: number, position: number, n: number): Storage;
+  /**
+   * n normal floats: `boxMuller` (engine/random.ts) over philoxUniform(k0, k1, position, 2⌈n/2⌉) —
+   * bit-identical to the host `Random.normal`.
+   */
+  philoxNormal?(k0: number, k1: number, position: number, n: number, mean: number, std: number): Storage;
   /** XᵀX of X [rows, d] accumulated in float64 (rows ascending), returned to the host (CPU backends). */
   gramF64?(x: Storage, rows: number, d: number): Float64Array;
 }

@@ -45,6 +45,21 @@ export function philox(k0: number, k1: number, c0: number, c1: number, c2 = 0, c
 
 export interface RandomState { seed: number; position: number }
 
+/**
+ * Box–Muller for the uniform pairs (u[i], u[i + 1]) of even i in [start, end): out[i] = mean + std·r·cos θ and
+ * out[i + 1] = mean + std·r·sin θ (where it exists) with r = √(−2 ln(u[i] + 2^−24)), θ = 2π·u[i + 1], in
+ * float64, rounded to float32. Self-contained (no outer names): backends run its source on worker threads,
+ * where the same JavaScript math gives the same bits.
+ */
+export function boxMuller(u: Float32Array, out: Float32Array, start: number, end: number, mean: number, std: number): void {
+  for (let i = start; i < end; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(u[i] + 2 ** -24)); // u + 2^−24 in (0, 1]: the log is finite
+    const theta = 2 * Math.PI * u[i + 1];
+    out[i] = mean + std * r * Math.cos(theta);
+    if (i + 1 < out.length) out[i + 1] = mean + std * r * Math.sin(theta);
+  }
+}
+
 export class Random {
   private readonly k0: number;
   private readonly k1: number;
@@ -112,17 +127,24 @@ export class Random {
     }
   }
 
-  /** n standard normal floats (Box–Muller, in float64 then rounded). */
+  /**
+   * n normal floats (Box–Muller over the next 2⌈n/2⌉ uniforms, in float64 then rounded): on the backend's
+   * threads where it has philoxNormal and reads back synchronously (the same bits), else here.
+   */
   normal(n: number, mean = 0, std = 1): Float32Array {
-    const out = new Float32Array(n);
-    const u = this.uniform24(2 * Math.ceil(n / 2));
-    for (let i = 0; i < n; i += 2) {
-      const u1 = u[i] + 2 ** -24; // (0, 1]: log is finite
-      const u2 = u[i + 1];
-      const r = Math.sqrt(-2 * Math.log(u1));
-      out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
-      if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+    const b = activeBackend();
+    const words = 2 * Math.ceil(n / 2);
+    if (b?.philoxNormal && b.readSync && n >= 4096) {
+      const s = b.philoxNormal(this.k0, this.k1, this.position, n, mean, std);
+      try {
+        this.position += words;
+        return b.readSync(s) as Float32Array;
+      } finally {
+        b.free(s);
+      }
     }
+    const out = new Float32Array(n);
+    boxMuller(this.uniform24(words), out, 0, words, mean, std);
     return out;
   }
 

@@ -13,7 +13,7 @@ import type {
 } from '../../engine/backend.js';
 import { Heap } from './heap.js';
 import { importsMemory, loadKernelFile, relaxedSimdSupported, SHARED_MEMORY, type SimdLevel } from './load.js';
-import { defaultThreadCount, MAX_PARTS, startThreads, threadsUnavailable, type ThreadPool } from './threads.js';
+import { defaultThreadCount, MAX_PARTS, memoryKernels, startThreads, threadsUnavailable, type ThreadPool } from './threads.js';
 
 // Op codes, mirrored by the constants at the top of wasm/assembly/elementwise.ts and rows.ts.
 const UNARY_CODES: Record<UnaryOp, number> = {
@@ -117,7 +117,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     opts.splitScale ?? 1);
   if (backend.threads > 1) {
     try {
-      backend.attach(await startThreads(module, memory!, threads, backend.locals, THREADED, instance.exports as never));
+      backend.attach(await startThreads(module, memory!, threads, backend.locals, THREADED, { ...instance.exports, ...backend.js } as never));
     } catch (e) {
       opts.log?.(`wasm backend: one thread (${e instanceof Error ? e.message : String(e)})`);
       backend.attach(null);
@@ -127,7 +127,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 }
 
 /** The kernels that calls may split over threads. */
-const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'topk', 'softmax',
+const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'boxMuller', 'topk', 'softmax',
   'logSumExp', 'layerNorm', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys'];
 
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
@@ -183,11 +183,14 @@ export class WasmBackend implements Backend {
   private pool: ThreadPool | null = null;
   /** Each thread's block for the kernels' small per-thread tiles (wasm/assembly/local.ts). */
   readonly locals: number[];
+  /** The kernels in JavaScript (threads.ts memoryKernels), split over threads like the wasm ones. */
+  readonly js: Record<string, (...args: number[]) => void>;
 
   /** `threads` is what the build allows; attach() then sets how many actually run. */
   constructor(kernels: Kernels, public threads: number, readonly simd: SimdLevel | 'given', private splitScale = 1) {
     this.kernels = kernels;
     this.memory = new Heap(kernels.memory, kernels.heapBase());
+    this.js = memoryKernels(kernels.memory);
     const bytes = kernels.LOCAL_BYTES.value;
     this.locals = Array.from({ length: threads }, () => this.heap.alloc(bytes));
     kernels.setLocal(this.locals[0]);
@@ -208,10 +211,10 @@ export class WasmBackend implements Backend {
    * Calls kernel `name` once per part: on the threads when there are several parts, else here.
    * `args(start, end, t)` gives thread t's arguments for its part [start, end).
    */
-  private split(name: keyof Kernels, ranges: [number, number][], args: (start: number, end: number, t: number) => number[]): void {
+  private split(name: keyof Kernels | 'boxMuller', ranges: [number, number][], args: (start: number, end: number, t: number) => number[]): void {
     const all = ranges.map(([s, e], t) => args(s, e, t));
     if (this.pool && all.length > 1) this.pool.run(name, all);
-    else for (const a of all) (this.k[name] as (...x: number[]) => void)(...a);
+    else for (const a of all) ((name === 'boxMuller' ? this.js[name] : this.k[name]) as (...x: number[]) => void)(...a);
   }
 
   /** Parts of [0, total) for the threads when `work` is worth splitting, else one part. */
@@ -684,7 +687,20 @@ export class WasmBackend implements Backend {
     return { dq, dk };
   }
 
-  philoxUniform(k0: number, k1: number, position: number, n: number): Storage {
+  philoxNormal(k0: number, k1: number, position: number, n: number, mean: number, std: number): Storage {
+    const words = 2 * Math.ceil(n / 2);
+    const u = this.philoxUniform(k0, k1, position, words);
+    try {
+      const out = this.alloc(n, 'f32');
+      // Box–Muller in JavaScript (the host's bits), pairs split over the threads
+      if (n > 0) this.split('boxMuller', this.ranges(words, 16 * words, SPLIT_ELEMENTS, 2), (s, e) => [u.ptr, out.ptr, s, e, n, mean, std]);
+      return out;
+    } finally {
+      this.free(u);
+    }
+  }
+
+  philoxUniform(k0: number, k1: number, position: number, n: number): WasmStorage {
     for (const [key, v] of [['k0', k0], ['k1', k1]] as const) {
       if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`wasm backend: philoxUniform ${key} = ${v} is not a uint32`);
     }

@@ -101,7 +101,7 @@ test('normal: mean, std, tails; mean/std arguments', () => {
   assert.ok(Math.abs(m2 - 5) < 0.02, `normal(mean 5) mean ${m2}`);
 });
 
-test('normal draws the same bits whether the uniforms come from the host or a backend kernel', async () => {
+test('normal draws the same bits on the host and on the wasm backend (its Philox, Box–Muller on its threads)', async () => {
   const { createBackend } = await import('../../backends/index.js');
   const hostUniforms = new Random(11, 3).uniform(10_002); // the words normal(10_001) takes, from position 3
   const expected = new Float32Array(10_001);
@@ -110,15 +110,23 @@ test('normal draws the same bits whether the uniforms come from the host or a ba
     expected[i] = r * Math.cos(2 * Math.PI * hostUniforms[i + 1]);
     if (i + 1 < expected.length) expected[i + 1] = r * Math.sin(2 * Math.PI * hostUniforms[i + 1]);
   }
-  const wasm = await createBackend('wasm', { threads: 1 });
-  setBackend(wasm);
-  try {
-    const rng = new Random(11, 3);
-    assert.equal(Array.from(rng.normal(10_001)), Array.from(expected));
-    assert.is(rng.state().position, 3 + 10_002, 'position advanced by whole pairs');
-  } finally {
-    setBackend(createReferenceBackend());
-    wasm.destroy();
+  const hostScaled = new Random(11, 3).normal(10_001, 0.5, 2); // the reference backend has no Philox kernels
+  for (const threads of [1, 2]) {
+    // uniforms from the backend's Philox; Box–Muller on the backend's threads (the same JavaScript math)
+    const wasm = await createBackend('wasm', { threads });
+    setBackend(wasm);
+    try {
+      const rng = new Random(11, 3);
+      assert.equal(Array.from(rng.normal(10_001)), Array.from(expected), `${threads} threads`);
+      assert.is(rng.state().position, 3 + 10_002, 'position advanced by whole pairs');
+      const scaled = new Random(11, 3).normal(10_001, 0.5, 2);
+      for (let i = 0; i < scaled.length; i++) {
+        if (!Object.is(scaled[i], hostScaled[i])) assert.unreachable(`${threads} threads, mean 0.5 std 2, [${i}]: ${scaled[i]} vs ${hostScaled[i]}`);
+      }
+    } finally {
+      setBackend(createReferenceBackend());
+      wasm.destroy();
+    }
   }
 });
 
