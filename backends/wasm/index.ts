@@ -53,8 +53,9 @@ interface Kernels {
   logSumExp(x: number, out: number, rows: number, n: number): void;
   layerNorm(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number,
     rows: number, d: number, eps: number): void;
-  layerNormGrad(dy: number, x: number, gamma: number, mean: number, rstd: number,
-    dx: number, dgamma: number, dbeta: number, rows: number, d: number, acc: number): void;
+  layerNormGradRows(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, rows: number, d: number): void;
+  layerNormGradCols(dy: number, x: number, mean: number, rstd: number, dgamma: number, dbeta: number, rows: number, d: number,
+    j0: number, j1: number): void;
   topk(x: number, values: number, indices: number, rows: number, n: number, k: number, heap: number): void;
   firstBadIndex(idx: number, n: number, limit: number): number;
   firstBadIndptr(indptr: number, rows: number, nnz: number): number;
@@ -128,7 +129,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 
 /** The kernels that calls may split over threads. */
 const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'boxMuller', 'topk', 'softmax',
-  'logSumExp', 'layerNorm', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys'];
+  'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys'];
 
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
 const SPLIT_FLOPS = 1 << 20;
@@ -591,7 +592,11 @@ export class WasmBackend implements Backend {
     const pg = this.ptr(gamma, 'layerNormGrad gamma', 'f32', d);
     const pm = this.ptr(mean, 'layerNormGrad mean', 'f32', rows), pr = this.ptr(rstd, 'layerNormGrad rstd', 'f32', rows);
     const dx = this.alloc(rows * d, 'f32'), dgamma = this.alloc(d, 'f32'), dbeta = this.alloc(d, 'f32');
-    this.k.layerNormGrad(pdy, px, pg, pm, pr, dx.ptr, dgamma.ptr, dbeta.ptr, rows, d, this.scratch(16 * d));
+    // dx by rows, then dgamma and dbeta by columns (each column summed over the rows in order)
+    this.split('layerNormGradRows', this.ranges(rows, 4 * rows * d, SPLIT_ELEMENTS, 1),
+      (s, e) => [pdy + 4 * s * d, px + 4 * s * d, pg, pm + 4 * s, pr + 4 * s, dx.ptr + 4 * s * d, e - s, d]);
+    this.split('layerNormGradCols', this.ranges(d, 2 * rows * d, SPLIT_ELEMENTS, 1),
+      (s, e) => [pdy, px, pm, pr, dgamma.ptr, dbeta.ptr, rows, d, s, e]);
     return { dx, dgamma, dbeta };
   }
 

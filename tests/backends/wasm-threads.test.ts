@@ -40,6 +40,11 @@ const CASES: Case[] = [
   ['logSumExp', (b) => [b.logSumExp(b.upload(data(41 * 57, 13, -9, 9)), 41, 57)]],
   ['topk', (b) => { const r = b.topk(b.upload(data(33 * 120, 14)), 33, 120, 10); return [r.values, r.indices]; }],
   ['layerNorm', (b) => { const r = b.layerNorm(b.upload(data(39 * 24, 15)), b.upload(data(24, 16)), b.upload(data(24, 17)), 39, 24, 1e-5); return [r.y, r.mean, r.rstd]; }],
+  ['layerNormGrad', (b) => {
+    const x = b.upload(data(39 * 24, 15)), gamma = b.upload(data(24, 16)), f = b.layerNorm(x, gamma, b.upload(data(24, 17)), 39, 24, 1e-5);
+    const r = b.layerNormGrad(b.upload(data(39 * 24, 18)), x, gamma, f.mean, f.rstd, 39, 24);
+    return [r.dx, r.dgamma, r.dbeta];
+  }],
   ['spmm', (b) => {
     const rows = 50, cols = 40, d = 12, indptr = new Int32Array(rows + 1);
     for (let r = 0; r < rows; r++) indptr[r + 1] = indptr[r] + (r % 5);

@@ -171,23 +171,19 @@ export function layerNorm(x: usize, gamma: usize, beta: usize, y: usize, mean: u
 }
 
 /**
- * dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma, x̂ = (x − mean)·rstd; dgamma = Σ_rows dy·x̂,
- * dbeta = Σ_rows dy (rows in order). acc: scratch of 2·d f64.
+ * dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma, x̂ = (x − mean)·rstd, for `rows` rows (the
+ * row sums in f64, columns in order). Rows are independent: threads split them.
  */
-export function layerNormGrad(dy: usize, x: usize, gamma: usize, mean: usize, rstd: usize,
-  dx: usize, dgamma: usize, dbeta: usize, rows: i32, d: i32, acc: usize): void {
-  const ag = acc, ab = at64(acc, d);
-  memory.fill(acc, 0, <usize>(2 * d) << 3);
+export function layerNormGradRows(dy: usize, x: usize, gamma: usize, mean: usize, rstd: usize, dx: usize,
+  rows: i32, d: i32): void {
   for (let r = 0; r < rows; r++) {
     const xr = at(x, r * d), gr = at(dy, r * d), dr = at(dx, r * d);
     const mu = <f64>load<f32>(at(mean, r)), rs = <f64>load<f32>(at(rstd, r));
     let s1 = 0.0, s2 = 0.0;
     for (let j = 0; j < d; j++) {
-      const h = (<f64>load<f32>(at(xr, j)) - mu) * rs, g = <f64>load<f32>(at(gr, j));
-      const gg = g * <f64>load<f32>(at(gamma, j));
+      const h = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+      const gg = <f64>load<f32>(at(gr, j)) * <f64>load<f32>(at(gamma, j));
       s1 += gg; s2 += gg * h;
-      store<f64>(at64(ag, j), load<f64>(at64(ag, j)) + g * h);
-      store<f64>(at64(ab, j), load<f64>(at64(ab, j)) + g);
     }
     s1 /= d; s2 /= d;
     for (let j = 0; j < d; j++) {
@@ -196,9 +192,23 @@ export function layerNormGrad(dy: usize, x: usize, gamma: usize, mean: usize, rs
       store<f32>(at(dr, j), <f32>(rs * (gg - s1 - h * s2)));
     }
   }
-  for (let j = 0; j < d; j++) {
-    store<f32>(at(dgamma, j), <f32>load<f64>(at64(ag, j)));
-    store<f32>(at(dbeta, j), <f32>load<f64>(at64(ab, j)));
+}
+
+/**
+ * dgamma[j] = Σ_rows dy·x̂ and dbeta[j] = Σ_rows dy for columns j in [j0, j1) (rows in order, in f64).
+ * Columns are independent: threads split them.
+ */
+export function layerNormGradCols(dy: usize, x: usize, mean: usize, rstd: usize, dgamma: usize, dbeta: usize,
+  rows: i32, d: i32, j0: i32, j1: i32): void {
+  for (let j = j0; j < j1; j++) {
+    let sg = 0.0, sb = 0.0;
+    for (let r = 0; r < rows; r++) {
+      const h = (<f64>load<f32>(at(x, r * d + j)) - <f64>load<f32>(at(mean, r))) * <f64>load<f32>(at(rstd, r));
+      const g = <f64>load<f32>(at(dy, r * d + j));
+      sg += g * h; sb += g;
+    }
+    store<f32>(at(dgamma, j), <f32>sg);
+    store<f32>(at(dbeta, j), <f32>sb);
   }
 }
 
