@@ -2,8 +2,9 @@
  * The WebAssembly SIMD backend: AssemblyScript kernels (wasm/assembly) over one linear memory that this
  * side manages (heap.ts). Kernels never allocate; every buffer and scratch area is handed to them as a
  * byte pointer. Shapes are checked here, before a kernel can read or write outside its buffers.
- * It provides all four optional fused kernels of the contract: dotCrossEntropy and its gradient
- * (wasm/assembly/fused.ts), philoxUniform (philox.ts) and gramF64 (gram.ts).
+ * It provides every optional kernel of the contract: dotCrossEntropy and its gradient (wasm/assembly/fused.ts,
+ * with the forward's scores kept for the gradient), philoxUniform (philox.ts), philoxNormal (Box–Muller as a
+ * JavaScript job of the threads), gramF64 (gram.ts) and empty.
  *
  * With worker threads (threads.ts) the large calls are split into disjoint blocks of their output, each
  * computed exactly as the whole call computes it: the bits never depend on the thread count.
