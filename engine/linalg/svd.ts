@@ -36,11 +36,14 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   tridiagonalize(V, d, e, n);
-  diagonalizeTridiagonal(V, d, e, n);
+  // The QL rotations combine columns of V: they run on its transpose, where a column is a contiguous row.
+  const Vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) Vt[i * n + k] = V[k * n + i];
+  diagonalizeTridiagonal(Vt, d, e, n);
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[j] - d[i] || i - j);
   const values = Float64Array.from(order, (i) => d[i]);
   const vectors = new Float64Array(n * n);
-  order.forEach((src, dst) => { for (let k = 0; k < n; k++) vectors[k * n + dst] = V[k * n + src]; });
+  order.forEach((src, dst) => { for (let k = 0; k < n; k++) vectors[k * n + dst] = Vt[src * n + k]; });
   return { values, vectors };
 }
 
@@ -111,8 +114,8 @@ function tridiagonalize(V: Float64Array, d: Float64Array, e: Float64Array, n: nu
   e[0] = 0;
 }
 
-/** Implicit QL with Wilkinson-style shifts on the tridiagonal (d, e), rotating V along. */
-function diagonalizeTridiagonal(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/** Implicit QL with Wilkinson-style shifts on the tridiagonal (d, e), rotating the rows of Vt (V transposed) along. */
+function diagonalizeTridiagonal(Vt: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -151,10 +154,11 @@ function diagonalizeTridiagonal(V: Float64Array, d: Float64Array, e: Float64Arra
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          const a = i * n, b = a + n;
           for (let k = 0; k < n; k++) {
-            const vk = V[k * n + i + 1];
-            V[k * n + i + 1] = s * V[k * n + i] + c * vk;
-            V[k * n + i] = c * V[k * n + i] - s * vk;
+            const vk = Vt[b + k];
+            Vt[b + k] = s * Vt[a + k] + c * vk;
+            Vt[a + k] = c * Vt[a + k] - s * vk;
           }
         }
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;

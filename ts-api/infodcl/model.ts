@@ -62,7 +62,11 @@ export class InfoDCL extends Module {
     const u = gatherRows(this.uEmb.weight, users);
     const ePos = gatherRows(this.iEmb.weight, pos);
     const eNeg = gatherRows(this.iEmb.weight, neg);
-    const column = (table: Float32Array) => tensor(Float32Array.from(noise.t, (t) => table[t]), [B, 1]);
+    const column = (table: Float32Array) => {
+      const values = new Float32Array(B);
+      for (let i = 0; i < B; i++) values[i] = table[noise.t[i]];
+      return tensor(values, [B, 1]);
+    };
     const sqrtAc = column(this.schedule.sqrtAlphasCumprod);
     const sqrt1mAc = column(this.schedule.sqrtOneMinusAlphasCumprod);
 
