@@ -3,6 +3,7 @@
  * (seed, counter), generated on the host, so every backend sees the same numbers, and the state is two
  * integers that a checkpoint can store to resume exactly.
  */
+import type { Backend, Storage } from './backend.js';
 import { tensor } from './ops/create.js';
 import type { Shape } from './shape.js';
 import { sizeOf } from './shape.js';
@@ -118,10 +119,14 @@ export class Random {
   private uniform24(n: number): Float32Array {
     const b = activeBackend();
     if (!b?.philoxUniform || !b.readSync || n < 4096) return this.uniform(n);
-    const s = b.philoxUniform(this.k0, this.k1, this.position, n);
+    return this.readBack(b, n, b.philoxUniform(this.k0, this.k1, this.position, n));
+  }
+
+  /** The backend result `s` of the next `words` words, read back and freed; the stream moves past them. */
+  private readBack(b: Backend, words: number, s: Storage): Float32Array {
     try {
-      this.position += n;
-      return b.readSync(s) as Float32Array;
+      this.position += words;
+      return b.readSync!(s) as Float32Array;
     } finally {
       b.free(s);
     }
@@ -135,13 +140,7 @@ export class Random {
     const b = activeBackend();
     const words = 2 * Math.ceil(n / 2);
     if (b?.philoxNormal && b.readSync && n >= 4096) {
-      const s = b.philoxNormal(this.k0, this.k1, this.position, n, mean, std);
-      try {
-        this.position += words;
-        return b.readSync(s) as Float32Array;
-      } finally {
-        b.free(s);
-      }
+      return this.readBack(b, words, b.philoxNormal(this.k0, this.k1, this.position, n, mean, std));
     }
     const out = new Float32Array(n);
     boxMuller(this.uniform24(words), out, 0, words, mean, std);

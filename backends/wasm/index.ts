@@ -216,7 +216,14 @@ export class WasmBackend implements Backend {
   private split(name: keyof Kernels | 'boxMuller', ranges: [number, number][], args: (start: number, end: number, t: number) => number[]): void {
     const all = ranges.map(([s, e], t) => args(s, e, t));
     if (this.pool && all.length > 1) this.pool.run(name, all);
-    else for (const a of all) ((name === 'boxMuller' ? this.js[name] : this.k[name]) as (...x: number[]) => void)(...a);
+    else for (const a of all) ((this.js[name] ?? this.k[name as keyof Kernels]) as (...x: number[]) => void)(...a);
+  }
+
+  /** Bytes of one part's matmul packing buffers for an mp × np block of C over depth kc (matmul.ts: MC×KC, KC×NC at most). */
+  private packingBytes(mp: number, np: number, kc: number): [ap: number, bp: number] {
+    const K = this.k;
+    return [roundUp(4 * kc * roundUp(Math.min(K.MC.value, mp), K.MR.value), 64),
+      roundUp(4 * kc * roundUp(Math.min(K.NC.value, np), K.NR.value), 64)];
   }
 
   /** Parts of [0, total) for the threads when `work` is worth splitting, else one part. */
@@ -466,11 +473,9 @@ export class WasmBackend implements Backend {
     const along = batch >= T ? 'batch' : m >= n ? 'rows' : 'cols';
     const ranges = this.ranges(along === 'batch' ? batch : along === 'rows' ? m : n, work, SPLIT_FLOPS,
       along === 'batch' ? 1 : along === 'rows' ? K.MR.value : K.NR.value);
-    // Packing buffers per part, as large as its largest A and B blocks (matmul.ts: MC×KC and KC×NC at most).
-    const [MR, NR, kc] = [K.MR.value, K.NR.value, Math.min(K.KC.value, k)];
+    // Packing buffers per part, as large as its largest block of C needs.
     const [mp, np] = along === 'rows' ? [largest(ranges), n] : along === 'cols' ? [m, largest(ranges)] : [m, n];
-    const apBytes = roundUp(4 * kc * roundUp(Math.min(K.MC.value, mp), MR), 64);
-    const bpBytes = roundUp(4 * kc * roundUp(Math.min(K.NC.value, np), NR), 64);
+    const [apBytes, bpBytes] = this.packingBytes(mp, np, Math.min(K.KC.value, k));
     const sp = this.scratch((apBytes + bpBytes) * ranges.length);
     this.split('matmul', ranges, (s, e, t) => {
       const ap = sp + (apBytes + bpBytes) * t, bp = ap + apBytes;
@@ -492,10 +497,8 @@ export class WasmBackend implements Backend {
    */
   private matmulByDepth(pa: number, pb: number, c: number, m: number, n: number, k: number,
     rsA: number, csA: number, rsB: number, csB: number): void {
-    const K = this.k, [MR, NR, KC] = [K.MR.value, K.NR.value, K.KC.value];
-    const blocks = Math.ceil(k / KC);
-    const apBytes = roundUp(4 * KC * roundUp(Math.min(K.MC.value, m), MR), 64);
-    const bpBytes = roundUp(4 * KC * roundUp(Math.min(K.NC.value, n), NR), 64);
+    const K = this.k, KC = K.KC.value, blocks = Math.ceil(k / KC);
+    const [apBytes, bpBytes] = this.packingBytes(m, n, KC);
     const cBytes = roundUp(4 * m * n, 64);
     const sp = this.scratch((apBytes + bpBytes + cBytes) * blocks), cs = sp + (apBytes + bpBytes) * blocks;
     this.split('matmul', Array.from({ length: blocks }, (_, b): [number, number] => [b * KC, Math.min(k, (b + 1) * KC)]), (s, e, t) => {
