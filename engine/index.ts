@@ -15,7 +15,7 @@ export * from './ops/index.js';
 export { svd, symmetricEigen, type Svd } from './linalg/svd.js';
 export { Random, philox, type RandomState } from './random.js';
 export { Module } from './nn/module.js';
-export { Linear, Embedding, LayerNorm, dropout, dropoutMask, l2Normalize } from './nn/layers.js';
+export { Linear, Embedding, LayerNorm, dropout, dropoutMask, l2Normalize, type LinearBlock } from './nn/layers.js';
 export { MultiheadAttention, TransformerEncoderLayer } from './nn/transformer.js';
 export { Adam, type AdamOptions, type AdamSlotState } from './optim/adam.js';
 export * from './shape.js';

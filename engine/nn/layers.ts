@@ -1,5 +1,6 @@
 /** Basic layers: Linear, Embedding, LayerNorm, and functional dropout / l2-normalise. */
-import { add, affine, div, gatherRows, greaterEqual, layerNorm, matmul, maximum, mul, ones, reshape, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
+import { add, affine, div, gatherRows, greaterEqual, layerNorm, matmul, maximum, mul, ones, reshape, slice, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
+import { fmt } from '../shape.js';
 import type { Random } from '../random.js';
 import { Tensor, tidy } from '../tensor.js';
 import { Module } from './module.js';
@@ -23,6 +24,42 @@ export class Linear extends Module {
 
   private hasBias = true;
 
+  /**
+   * y = [x₁ ‖ x₂ ‖ …]·Wᵀ + b without building the concatenation: each block meets its own columns of W.
+   * A block is rows [B, k]; one row [1, k] shared by all B outputs; or `{ table, index }`, the rows of
+   * `table` [S, k] picked by `index` [B]. Shared rows and tables are multiplied once, not once per output.
+   *
+   * @example
+   * const y = fc.forwardBlocks([z, nullRow, { table: stepTable, index: stepOfRow }]);  // = fc.forward(concat(…))
+   */
+  forwardBlocks(blocks: readonly LinearBlock[]): Tensor {
+    return tidy(() => {
+      const w = this.param('weight');
+      let col = 0;
+      let rows: Tensor | undefined;
+      let shared = this.hasBias ? reshape(this.param('bias'), [1, this.outFeatures]) : undefined;
+      for (const [i, block] of blocks.entries()) {
+        const x = block instanceof Tensor ? block : block.table;
+        if (x.rank !== 2 || col + x.shape[1] > this.inFeatures) {
+          throw new Error(`Linear.forwardBlocks: block ${i} ${fmt(x.shape)} does not fit columns ${col}.. of ${this.inFeatures} inputs`);
+        }
+        const part = matmul(x, slice(w, [0, col], [this.outFeatures, x.shape[1]]), { transB: true });
+        col += x.shape[1];
+        if (block instanceof Tensor && x.shape[0] === 1) {
+          shared = shared ? add(shared, part) : part;
+        } else {
+          const picked = block instanceof Tensor ? part : gatherRows(part, block.index);
+          if (rows && rows.shape[0] !== picked.shape[0]) {
+            throw new Error(`Linear.forwardBlocks: block ${i} has ${picked.shape[0]} rows, an earlier block ${rows.shape[0]}`);
+          }
+          rows = rows ? add(rows, picked) : picked;
+        }
+      }
+      if (col !== this.inFeatures) throw new Error(`Linear.forwardBlocks: the blocks have ${col} columns, the layer ${this.inFeatures} inputs`);
+      return (rows && shared ? add(rows, shared) : rows ?? shared)!;
+    });
+  }
+
   /** x: [..., in] → [..., out]; leading dimensions are flattened into one matrix product. */
   forward(x: Tensor): Tensor {
     // A scope frees the product before the bias and the flattened views (a tape keeps what it needs).
@@ -34,6 +71,9 @@ export class Linear extends Module {
     });
   }
 }
+
+/** One block of a Linear's input columns (see Linear.forwardBlocks). */
+export type LinearBlock = Tensor | { table: Tensor; index: Tensor };
 
 /** A lookup table [n, d], initialised N(0, std²). */
 export class Embedding extends Module {

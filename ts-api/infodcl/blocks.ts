@@ -1,5 +1,5 @@
 /** Small containers that reproduce the reference's parameter names (`s_proj.0.weight`, `layers.1.…`). */
-import { gelu, Linear, Module, relu, type Random, type Tensor } from '../../engine/index.js';
+import { gelu, Linear, type LinearBlock, Module, relu, type Random, type Tensor } from '../../engine/index.js';
 
 /** A module that only groups named children (PyTorch's Sequential / ModuleList naming). */
 export class Container extends Module {
@@ -23,7 +23,15 @@ export class Mlp extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = this.first.forward(x);
+    return this.rest(this.first.forward(x));
+  }
+
+  /** The MLP of the concatenated blocks (Linear.forwardBlocks), without building the concatenation. */
+  forwardBlocks(blocks: readonly LinearBlock[]): Tensor {
+    return this.rest(this.first.forwardBlocks(blocks));
+  }
+
+  private rest(h: Tensor): Tensor {
     return this.second.forward(this.activation === 'gelu' ? gelu(h) : relu(h));
   }
 }

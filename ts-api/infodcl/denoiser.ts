@@ -3,12 +3,18 @@
  * with c a learned null embedding (unconditional) or a guide vector (conditional). Each channel owns one,
  * together with its PSNet (`npnet.*`).
  */
-import { broadcastTo, concat, Linear, Module, type Random, type Tensor, tensor } from '../../engine/index.js';
+import { Linear, Module, type Random, type Tensor, tensor } from '../../engine/index.js';
 import { Container, Mlp } from './blocks.js';
 import { PSNet } from './psnet.js';
 import { sinusoidalEmbedding } from './schedule.js';
 
 export type DiffuserType = 'mlp1' | 'mlp2';
+
+/**
+ * τ(t) for a batch of steps: one row per distinct step (`table` [S, d]) and each batch row's entry in it
+ * (`index` [B]). A batch of 2000 draws at most T = 200 steps, so the step MLP runs on ≤ 200 rows.
+ */
+export interface StepEmbedding { table: Tensor; index: Tensor }
 
 export class Denoiser extends Module {
   readonly npnet: PSNet;
@@ -31,26 +37,31 @@ export class Denoiser extends Module {
     }
   }
 
-  /** τ(t) for integer steps t (host array), [B, d]. */
-  stepEmbedding(t: Int32Array): Tensor {
-    for (const v of t) {
-      if (!Number.isInteger(v) || v < 0 || v >= this.T) throw new Error(`denoiser: step ${v} is outside [0, ${this.T})`);
-    }
+  /** τ(t) for integer steps t (host array). */
+  stepEmbedding(t: Int32Array): StepEmbedding {
     // rows of the [T, dim] table of every step's sinusoid, computed once: the same values, none of the sin/cos
     this.sinusoids ??= sinusoidalEmbedding(Int32Array.from({ length: this.T }, (_, i) => i), this.dim);
-    const rows = new Float32Array(t.length * this.dim);
-    t.forEach((v, r) => rows.set(this.sinusoids!.subarray(v * this.dim, (v + 1) * this.dim), r * this.dim));
-    return this.stepMlp.forward(tensor(rows, [t.length, this.dim]));
+    const slot = new Int32Array(this.T).fill(-1);
+    const index = new Int32Array(t.length);
+    const rows: Float32Array[] = [];
+    t.forEach((v, r) => {
+      if (!Number.isInteger(v) || v < 0 || v >= this.T) throw new Error(`denoiser: step ${v} (row ${r}) is outside [0, ${this.T})`);
+      if (slot[v] < 0) slot[v] = rows.push(this.sinusoids!.subarray(v * this.dim, (v + 1) * this.dim)) - 1;
+      index[r] = slot[v];
+    });
+    const sinusoids = new Float32Array(rows.length * this.dim);
+    rows.forEach((row, i) => sinusoids.set(row, i * this.dim));
+    return { table: this.stepMlp.forward(tensor(sinusoids, [rows.length, this.dim])), index: tensor(index) };
   }
 
-  /** x̂0 = f(x, c, t) with a guide `c` [B, d]. */
-  forward(x: Tensor, c: Tensor, stepEmb: Tensor): Tensor {
-    return this.diffuser.forward(concat([x, c, stepEmb], 1));
+  /** x̂0 = f(x, c, t) = diffuser([x ‖ c ‖ τ(t)]) with a guide `c`: [B, d] rows, or one row [1, d] for all. */
+  forward(x: Tensor, c: Tensor, steps: StepEmbedding): Tensor {
+    return this.diffuser.forwardBlocks([x, c, steps]);
   }
 
   /** x̂0 = f(x, ∅, t) with the learned null embedding. */
-  forwardUncon(x: Tensor, stepEmb: Tensor): Tensor {
-    return this.forward(x, broadcastTo(this.param('none_embedding.weight'), x.shape), stepEmb);
+  forwardUncon(x: Tensor, steps: StepEmbedding): Tensor {
+    return this.forward(x, this.param('none_embedding.weight'), steps);
   }
 }
 

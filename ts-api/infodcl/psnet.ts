@@ -3,7 +3,7 @@
  * Names follow the reference (`npnet.svd_noiset.*`, `npnet.noise_transformer.transformer.layers.N.*`).
  */
 import {
-  add, affine, broadcastTo, concat, Linear, Module, mul, type Random, reshape, sigmoid, slice, svd, tensor,
+  add, affine, Linear, Module, mul, type Random, reshape, sigmoid, slice, svd, tensor,
   type Tensor, TransformerEncoderLayer,
 } from '../../engine/index.js';
 import { Container, Mlp } from './blocks.js';
@@ -26,12 +26,13 @@ export class SvdNoiseUnet extends Module {
 
   /** y: [B, d] (any B ≥ 1: for B < d the SVD pads U and s with zeros). */
   async forward(y: Tensor): Promise<Tensor> {
-    const [B, d] = y.shape;
+    const d = y.shape[1];
     const { U, S, Vh } = await svd(y);
     const u = this.uProj.forward(U);
-    const v = broadcastTo(this.vProj.forward(slice(Vh, [0, 0], [1, d])), [B, d]);
-    const s = broadcastTo(this.sProj.forward(reshape(S, [1, d])), [B, d]);
-    const fused = this.fusion.forward(concat([u, v, s], 1));
+    const v = this.vProj.forward(slice(Vh, [0, 0], [1, d]));
+    const s = this.sProj.forward(reshape(S, [1, d]));
+    // v and s are one row each, shared by all B rows: the fusion multiplies them once
+    const fused = this.fusion.forwardBlocks([u, v, s]);
     return add(y, mul(fused, this.param('rescale')));
   }
 }
