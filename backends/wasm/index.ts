@@ -65,17 +65,16 @@ interface Kernels {
   spmm(indptr: number, indices: number, values: number, dense: number, out: number, rows: number, d: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, b1: number, oneMinusB1: number,
     b2: number, oneMinusB2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number): void;
-  dotCrossEntropyScratch(rows: number, n: number, d: number, grad: number): number;
+  dotCrossEntropyScratch(rows: number, n: number, d: number): number;
   dotCrossEntropy(q: number, k: number, t: number, loss: number, lse: number, rows: number, n: number, d: number,
     scratch: number, cache: number, row0: number, allRows: number): void;
   ceScoreCacheBytes(rows: number, n: number): number;
-  dotCrossEntropyGrad(q: number, k: number, t: number, lse: number, dy: number, dq: number, dk: number,
-    rows: number, n: number, d: number, scratch: number): void;
   packA(a: number, rsA: number, csA: number, mc: number, kc: number, ap: number): void;
   ceGradPartScratch(d: number, groupKeys: number): number;
-  ceGradRows(qa: number, k: number, t: number, lse: number, dy: number, dq: number, rows: number, d: number,
-    k0: number, k1: number, r0: number, r1: number, pbuf: number, scratch: number, cached: number): void;
-  ceGradKeys(qt: number, pbuf: number, dk: number, rows: number, d: number, k0: number, nk: number,
+  ceGradPartialBytes(d: number, groupKeys: number): number;
+  ceGradRows(qa: number, qt: number, k: number, t: number, lse: number, dy: number, dq: number, rows: number, d: number,
+    k0: number, k1: number, r0: number, r1: number, cache: number, partials: number, scratch: number): void;
+  ceGradKeys(partials: number, dk: number, rows: number, d: number, k0: number, nk: number,
     j0a: number, j0b: number, scratch: number): void;
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
   gramF64(x: number, rows: number, d: number, g: number, xd: number): void;
@@ -138,8 +137,8 @@ const SPLIT_ELEMENTS = 1 << 15;
 /** Products with at most this many outputs and a long depth split the depth (matmulByDepth). */
 const DEPTH_SPLIT_OUTPUT = 256 * 256;
 
-/** Bound on the threaded cross-entropy gradient's shared probability panels (rows × keys of a group). */
-const CE_P_BYTES = 8 << 20;
+/** Bound on the cross-entropy gradient's dkᵀ partials (one per block of rows, over a group of keys). */
+const CE_PARTIAL_BYTES = 8 << 20;
 
 /**
  * Largest score cache that a training forward keeps for its gradient (which then skips one of its three
@@ -653,7 +652,7 @@ export class WasmBackend implements Backend {
     const cacheBytes = this.k.ceScoreCacheBytes(rows, n);
     const scores = keepScores && cacheBytes <= CE_CACHE_BYTES ? this.alloc(cacheBytes / 4, 'f32') : undefined;
     const ranges = this.ranges(rows, rows * n * d, SPLIT_FLOPS, this.k.MR.value);
-    const bytes = this.k.dotCrossEntropyScratch(largest(ranges), n, d, 0), sp = this.scratch(bytes * ranges.length);
+    const bytes = this.k.dotCrossEntropyScratch(largest(ranges), n, d), sp = this.scratch(bytes * ranges.length);
     this.split('dotCrossEntropy', ranges, (s, e, t) => [pq + 4 * s * d, pk, pt + 4 * s, loss.ptr + 4 * s, lse.ptr + 4 * s,
       e - s, n, d, sp + bytes * t, scores?.ptr ?? 0, s, rows]);
     return { loss, lse, scores };
@@ -667,31 +666,25 @@ export class WasmBackend implements Backend {
     const dq = this.alloc(rows * d, 'f32');
     if (rows === 0) return { dq, dk: this.zeros(n * d, 'f32') };
     const dk = this.alloc(n * d, 'f32');
-    const threaded = this.pool && rows * n * d >= SPLIT_FLOPS * this.splitScale;
-    if (!threaded && !cache) {
-      const sp = this.scratch(this.k.dotCrossEntropyScratch(rows, n, d, 1));
-      this.k.dotCrossEntropyGrad(pq, pk, pt, pl, pd, dq.ptr, dk.ptr, rows, n, d, sp);
-      return { dq, dk };
-    }
-    // By groups of key blocks, P panels of at most CE_P_BYTES (in scratch, or the forward's score cache, where
-    // key block g's panels start g·blockBytes in): P and dq by blocks of rows, then dk by keys from those
-    // panels (wasm/assembly/fused.ts); each element comes out as the one-thread kernel's, on any number of threads.
+    // By groups of key blocks whose dkᵀ partials fit CE_PARTIAL_BYTES: P and dq by blocks of rows, then dk by
+    // keys from the partials (wasm/assembly/fused.ts); each element comes out the same on any number of threads.
     const K = this.k, [MR, NR, RB, nb] = [K.MR.value, K.NR.value, K.CE_RB.value, K.CE_NB.value];
-    const blockBytes = 4 * roundUp(rows, RB) * nb, group = nb * Math.max(1, Math.floor(CE_P_BYTES / blockBytes));
+    const perKey = 4 * roundUp(d, MR) * Math.ceil(rows / RB);
+    const group = Math.min(roundUp(n, nb), nb * Math.max(1, Math.floor(CE_PARTIAL_BYTES / Math.max(1, perKey * nb))));
     const qaBytes = cache ? 0 : roundUp(4 * roundUp(rows, MR) * d, 64), qtBytes = roundUp(4 * roundUp(d, MR) * rows, 64);
-    const pBytes = cache ? 0 : blockBytes * (group / nb), partBytes = K.ceGradPartScratch(d, group);
-    const count = threaded ? this.threads * PARTS_PER_THREAD : 1;
-    const qa = this.scratch(qaBytes + qtBytes + pBytes + partBytes * count), qt = qa + qaBytes;
-    const part = (t: number) => qt + qtBytes + pBytes + partBytes * t;
+    const partials = Math.ceil(rows / RB) * K.ceGradPartialBytes(d, group), partBytes = K.ceGradPartScratch(d, group);
+    const count = this.pool && rows * n * d >= SPLIT_FLOPS * this.splitScale ? this.threads * PARTS_PER_THREAD : 1;
+    const qa = this.scratch(qaBytes + qtBytes + partials + partBytes * count), qt = qa + qaBytes, pp = qt + qtBytes;
+    const part = (t: number) => pp + partials + partBytes * t;
     if (!cache) K.packA(pq, d, 1, rows, d, qa);
     K.packA(pq, 1, d, d, rows, qt);
     this.heap.u8.fill(0, dq.ptr, dq.ptr + 4 * rows * d);
     for (let k0 = 0; k0 < n; k0 += group) {
-      const k1 = Math.min(n, k0 + group), pbuf = cache ? cache + blockBytes * (k0 / nb) : qt + qtBytes;
+      const k1 = Math.min(n, k0 + group);
       this.split('ceGradRows', parts(rows, count, RB),
-        (s, e, t) => [qa, pk, pt, pl, pd, dq.ptr, rows, d, k0, k1, s, e, pbuf, part(t), cache ? 1 : 0]);
+        (s, e, t) => [qa, qt, pk, pt, pl, pd, dq.ptr, rows, d, k0, k1, s, e, cache, pp, part(t)]);
       this.split('ceGradKeys', parts(roundUp(k1 - k0, NR), count, NR),
-        (s, e, t) => [qt, pbuf, dk.ptr, rows, d, k0, k1 - k0, s, e, part(t)]);
+        (s, e, t) => [pp, dk.ptr, rows, d, k0, k1 - k0, s, e, part(t)]);
     }
     return { dq, dk };
   }

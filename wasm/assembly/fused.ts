@@ -11,12 +11,12 @@
 // the block max and Σ exp(s − max) update a running (max, sum) pair (online log-sum-exp; sums in f64,
 // rescaled by exp(old − new max) in f64). Fixed tiling and order, so the bits never vary.
 //
-// Backward (P = dy_i·(exp(s_ij − lse_i) − [j = t_i])): per key block and row block, S tiles are recomputed
-// straight into PB (NR-key B panels, depth = the block's rows) and turned into P in place, with a transposed
-// copy in PA (MR-row A panels, depth = the block's keys). Then dq[rows] += PA·K (NN: B = KN, the key block
-// as d-column panels) and dkᵀ[d, keys] += Qᵀ·PB (A = QT, Qᵀ as MR-dim panels over all rows), both by the
-// same micro-kernel. dq accumulates over key blocks in order; dkᵀ over row blocks in order, then is
-// transposed into dk once per key block.
+// Backward (P = dy_i·(exp(s_ij − lse_i) − [j = t_i])): per key block and row block, the S tiles (the
+// forward's cached ones, or recomputed) become P in place in NR-key B panels (depth = the block's rows), with
+// a transposed copy in PA (MR-row A panels, depth = the block's keys). Then dq[rows] += PA·K (B = KN, the key
+// block as d-column panels) and the row block's dkᵀ[d, keys] = Qᵀ·PB (A = QT, Qᵀ as MR-dim panels) goes to
+// a partial of its own, both by the same micro-kernel; the partials are added in row-block order at the end.
+// dq accumulates over key blocks in order.
 import { MR, NR, mmKernel, packA, packB } from './matmul';
 import { expFast4 } from './vmath';
 import { at, at64, madd } from './util';
@@ -32,13 +32,11 @@ export const CE_RB: i32 = 200;
 // @ts-ignore: decorator
 @inline function bytes64(floats: i32): usize { return <usize>roundUp(floats * 4, 64); }
 
-/** Scratch bytes that dotCrossEntropy (grad = 0) or dotCrossEntropyGrad (grad = 1) needs. */
-export function dotCrossEntropyScratch(rows: i32, n: i32, d: i32, grad: i32): i32 {
+/** Scratch bytes that dotCrossEntropy needs. */
+export function dotCrossEntropyScratch(rows: i32, n: i32, d: i32): i32 {
   const nb = min(CE_NB, roundUp(max(n, 1), NR));
   const qa = bytes64(roundUp(rows, MR) * d), kb = bytes64(nb * d);
-  if (!grad) return <i32>(qa + kb + bytes64(MR * nb) + bytes64(roundUp(rows, MR)) + bytes64(2 * roundUp(rows, MR)));
-  const d5 = roundUp(d, MR), d8 = roundUp(d, NR);
-  return <i32>(qa + bytes64(d5 * rows) + kb + bytes64(d8 * nb) + 2 * bytes64(CE_RB * nb) + bytes64(d5 * nb));
+  return <i32>(qa + kb + bytes64(MR * nb) + bytes64(roundUp(rows, MR)) + bytes64(2 * roundUp(rows, MR)));
 }
 
 /** q_i·k_j summed in f32 over ascending p, exactly as one lane of mmKernel (so it equals the score tile's). */
@@ -215,102 +213,88 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
   }
 }
 
-/**
- * dq [rows, d] and dk [n, d] of Σ_i dy_i·loss_i (both fully written). Targets in [0, n).
- */
-export function dotCrossEntropyGrad(q: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, dk: usize,
-  rows: i32, n: i32, d: i32, scratch: usize): void {
-  const nbMax = min(CE_NB, roundUp(max(n, 1), NR));
-  const d5 = roundUp(d, MR), d8 = roundUp(d, NR);
-  const qa = scratch, qt = qa + bytes64(roundUp(rows, MR) * d), kb = qt + bytes64(d5 * rows);
-  const kn = kb + bytes64(nbMax * d), pb = kn + bytes64(d8 * nbMax), pa = pb + bytes64(CE_RB * nbMax);
-  const dkt = pa + bytes64(CE_RB * nbMax);
-  memory.fill(dq, 0, <usize>(rows * d) << 2);
-  packA(q, d, 1, rows, d, qa);
-  packA(q, 1, d, d, rows, qt);
-  for (let k0 = 0; k0 < n; k0 += CE_NB) {
-    const nb = min(CE_NB, n - k0), nbp = roundUp(nb, NR);
-    const kBlock = k + (<usize>(k0 * d) << 2);
-    packB(kBlock, 1, d, d, nb, kb);
-    packB(kBlock, d, 1, nb, d, kn);
-    memory.fill(dkt, 0, <usize>(d5 * nbp) << 2);
-    for (let r0 = 0; r0 < rows; r0 += CE_RB) {
-      const rb = min(CE_RB, rows - r0);
-      rowBlockPDq(qa, kb, kn, pb, pa, dq, r0, rb, rows, nb, d, k0, t, lse, dy, false);
-      // dkᵀ[c, j] += Σ_i q[r0 + i, c]·P[i, j]
-      for (let j0 = 0; j0 < nbp; j0 += NR) {
-        const bp = pb + (<usize>(j0 * CE_RB) << 2);
-        for (let c = 0; c < d5; c += MR) {
-          mmKernel(qt + (<usize>(c * rows + r0 * MR) << 2), bp, rb, TILE);
-          addTile(dkt + (<usize>(c * nbp + j0) << 2), nbp, MR, NR);
-        }
-      }
-    }
-    for (let j = 0; j < nb; j++) {
-      const dst = dk + (<usize>((k0 + j) * d) << 2);
-      for (let c = 0; c < d; c++) store<f32>(at(dst, c), load<f32>(at(dkt, c * nbp + j)));
-    }
-  }
-}
+// ---- the gradient, on any number of threads ---------------------------------------------------------
+// Per group of key blocks: ceGradRows (the threads split the rows, in whole CE_RB blocks) turns each row
+// block × key block of scores into P while it sits in a small buffer, adds P·K to dq, and writes that row
+// block's Qᵀ·P to its own dkᵀ partial; then ceGradKeys (the threads split the keys) adds the partials in
+// row-block order into dk. Every element is summed in the same order on any number of threads.
 
-// ---- the gradient on several threads, without recomputing P ---------------------------------------------
-// Per group of key blocks: ceGradRows (threads split the rows, in whole CE_RB blocks) writes P into shared
-// panels, one CE_RB×CE_NB region per (key block, row block), and adds P·K to dq block by block; then
-// ceGradKeys (threads split the group's keys) sums Qᵀ·P over the row blocks in order into dk. Every element
-// is summed as dotCrossEntropyGrad sums it.
-
-/** Scratch bytes of one ceGradRows / ceGradKeys part. */
+/** Scratch bytes of one ceGradRows part (key panels, P and its transpose) or ceGradKeys part (dkᵀ of its keys). */
 export function ceGradPartScratch(d: i32, groupKeys: i32): i32 {
-  const a = bytes64(CE_NB * d) + bytes64(roundUp(d, NR) * CE_NB) + bytes64(CE_RB * CE_NB);
+  const a = bytes64(CE_NB * d) + bytes64(roundUp(d, NR) * CE_NB) + 2 * bytes64(CE_RB * CE_NB);
   return <i32>max(a, bytes64(roundUp(d, MR) * roundUp(groupKeys, NR)));
 }
 
-/** Start of the P region of key block g (in the group) and row block starting at row rs. */
+/** Bytes of one row block's dkᵀ partial for a group of keys (dims padded to MR, keys to NR). */
+export function ceGradPartialBytes(d: i32, groupKeys: i32): i32 {
+  return <i32>bytes64(roundUp(d, MR) * roundUp(groupKeys, NR));
+}
+
+/** Start of the score-cache region of key block g and the row block starting at row rs. */
 // @ts-ignore: decorator
-@inline function pRegion(pbuf: usize, rows: i32, g: i32, rs: i32): usize {
-  return pbuf + (<usize>((g * roundUp(rows, CE_RB) + rs) * CE_NB) << 2);
+@inline function pRegion(cache: usize, rows: i32, g: i32, rs: i32): usize {
+  return cache + (<usize>((g * roundUp(rows, CE_RB) + rs) * CE_NB) << 2);
+}
+
+/** Stores TILE (MR × NR) at c, row stride ldc. */
+// @ts-ignore: decorator
+@inline function storeTile(c: usize, ldc: i32): void {
+  for (let r = 0; r < MR; r++) {
+    const dst = c + (<usize>(r * ldc) << 2), src = TILE + (<usize>(r * NR) << 2);
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+  }
 }
 
 /**
- * Rows [r0, r1) (r0 a multiple of CE_RB) against the key blocks of [k0, k1) (k0 a multiple of CE_NB): P into
- * pbuf, dq[r] += P·K block by block. qa: Q packed as A panels (packA(q, d, 1, rows, d, qa)); dq starts
- * zeroed before the first group. With `cached` ≠ 0, pbuf holds the forward's scores of these key blocks (its cache from
- * key block k0 / CE_NB on).
+ * Rows [r0, r1) (r0 a multiple of CE_RB) against the keys [k0, k1) (k0 a multiple of CE_NB): dq[r] += P·K
+ * key block by key block (dq zeroed before the first group), and row block b's Qᵀ·P into the partial at
+ * partials + b·ceGradPartialBytes(d, k1 − k0). qa: Q packed as A panels (packA(q, d, 1, rows, d, qa)), unused
+ * with a cache; qt: Qᵀ as A panels over all rows (packA(q, 1, d, d, rows, qt)). With `cache` ≠ 0 the scores
+ * come from the forward's score cache (the same bits), else they are computed here.
  */
-export function ceGradRows(qa: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, rows: i32, d: i32,
-  k0: i32, k1: i32, r0: i32, r1: i32, pbuf: usize, scratch: usize, cached: i32): void {
-  const d8 = roundUp(d, NR);
-  const kb = scratch, kn = kb + bytes64(CE_NB * d), pa = kn + bytes64(d8 * CE_NB);
+export function ceGradRows(qa: usize, qt: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, rows: i32, d: i32,
+  k0: i32, k1: i32, r0: i32, r1: i32, cache: usize, partials: usize, scratch: usize): void {
+  const d5 = roundUp(d, MR), d8 = roundUp(d, NR), gkp = roundUp(k1 - k0, NR);
+  const kb = scratch, kn = kb + bytes64(CE_NB * d), pa = kn + bytes64(d8 * CE_NB), own = pa + bytes64(CE_RB * CE_NB);
+  const partialBytes = bytes64(d5 * gkp);
   for (let kk = k0; kk < k1; kk += CE_NB) {
-    const nb = min(CE_NB, k1 - kk);
+    const nb = min(CE_NB, k1 - kk), nbp = roundUp(nb, NR);
     const kBlock = k + (<usize>(kk * d) << 2);
-    if (!cached) packB(kBlock, 1, d, d, nb, kb);
+    if (!cache) packB(kBlock, 1, d, d, nb, kb);
     packB(kBlock, d, 1, nb, d, kn);
     for (let rs = r0; rs < r1; rs += CE_RB) {
       const rb = min(CE_RB, rows - rs);
-      rowBlockPDq(qa, kb, kn, pRegion(pbuf, rows, (kk - k0) / CE_NB, rs), pa, dq, rs, rb, rows, nb, d, kk, t, lse, dy,
-        cached != 0);
+      const pb = cache ? pRegion(cache, rows, kk / CE_NB, rs) : own;
+      rowBlockPDq(qa, kb, kn, pb, pa, dq, rs, rb, rows, nb, d, kk, t, lse, dy, cache != 0);
+      // this row block's dkᵀ[c, j] = Σ_i q[rs + i, c]·P[i, j], while P is still in cache
+      const part = partials + <usize>(rs / CE_RB) * partialBytes + (<usize>(kk - k0) << 2);
+      for (let j0 = 0; j0 < nbp; j0 += NR) {
+        const bp = pb + (<usize>(j0 * CE_RB) << 2);
+        for (let c = 0; c < d5; c += MR) {
+          mmKernel(qt + (<usize>(c * rows + rs * MR) << 2), bp, rb, TILE);
+          storeTile(part + (<usize>(c * gkp + j0) << 2), gkp);
+        }
+      }
     }
   }
 }
 
 /**
- * dk rows k0 + [j0a, j0b) (NR-aligned offsets in the group of nk keys from k0) from the P panels in pbuf,
- * the row blocks summed in order. qt: Qᵀ packed as A panels over all rows (packA(q, 1, d, d, rows, qt)).
+ * dk rows k0 + [j0a, j0b) (NR-aligned offsets into the group of nk keys from k0): the rows' partials
+ * (ceGradRows) added in row-block order.
  */
-export function ceGradKeys(qt: usize, pbuf: usize, dk: usize, rows: i32, d: i32, k0: i32, nk: i32,
+export function ceGradKeys(partials: usize, dk: usize, rows: i32, d: i32, k0: i32, nk: i32,
   j0a: i32, j0b: i32, scratch: usize): void {
-  const d5 = roundUp(d, MR), w = j0b - j0a;
+  const w = j0b - j0a, gkp = roundUp(nk, NR), blocks = (rows + CE_RB - 1) / CE_RB;
+  const partialBytes = bytes64(roundUp(d, MR) * gkp);
   const dkt = scratch;
-  memory.fill(dkt, 0, <usize>(d5 * w) << 2);
-  for (let rs = 0; rs < rows; rs += CE_RB) {
-    const rb = min(CE_RB, rows - rs);
-    for (let j0 = j0a; j0 < j0b; j0 += NR) {
-      const bp = pRegion(pbuf, rows, j0 / CE_NB, rs) + (<usize>((j0 % CE_NB) * CE_RB) << 2);
-      for (let c = 0; c < d5; c += MR) {
-        mmKernel(qt + (<usize>(c * rows + rs * MR) << 2), bp, rb, TILE);
-        addTile(dkt + (<usize>(c * w + j0 - j0a) << 2), w, MR, NR);
-      }
+  for (let c = 0; c < d; c++) {
+    for (let j = j0a; j < j0b; j += 4) {
+      const at0 = partials + (<usize>(c * gkp + j) << 2);
+      let s = f32x4.splat(0);
+      for (let b = 0; b < blocks; b++) s = f32x4.add(s, v128.load(at0 + <usize>b * partialBytes));
+      v128.store(dkt + (<usize>(c * w + j - j0a) << 2), s);
     }
   }
   for (let j = j0a; j < min(j0b, nk); j++) {
