@@ -12,6 +12,8 @@
 // which keep a NaN operand, so exp(−Inf) = 0, exp(+Inf) = +Inf and exp(NaN) = NaN.
 // Max error against the correctly rounded result: 1 ulp on the normal range (tests sweep [−104, 89]).
 
+import { madd } from './util';
+
 const LOG2E: f32 = 1.44269504088896341;
 const SHIFT: f32 = 12582912.0; // 1.5·2^23
 const LN2_HI: f32 = 0.693359375;
@@ -68,13 +70,14 @@ const LN2: f32 = 0.6931471805599453;
  */
 // @ts-ignore: decorator
 @inline export function expFast4(x: v128): v128 {
+  // multiply-adds: fused in the relaxed build (a third fewer instructions), as before in the plain one
   x = f32x4.pmax(x, f32x4.splat(NORMAL_MIN_X));
-  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(SHIFT));
-  const r = f32x4.sub(x, f32x4.mul(f32x4.sub(t, f32x4.splat(SHIFT)), f32x4.splat(LN2)));
-  let p = f32x4.add(f32x4.mul(f32x4.splat(F4), r), f32x4.splat(F3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(F2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(F1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(SHIFT));
+  const r = madd(f32x4.sub(t, f32x4.splat(SHIFT)), f32x4.splat(-LN2), x);
+  let p = madd(f32x4.splat(F4), r, f32x4.splat(F3));
+  p = madd(p, r, f32x4.splat(F2));
+  p = madd(p, r, f32x4.splat(F1));
+  p = f32x4.add(madd(p, f32x4.mul(r, r), r), f32x4.splat(1));
   // 2^k: bits(t) − bits(SHIFT) = k, plus the exponent bias
   return f32x4.mul(p, i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23));
 }
