@@ -156,6 +156,11 @@ export interface Backend {
    */
   philoxUniform?(k0: number, k1: number, position: number, n: number): Storage;
   /**
+   * n floats: `scale` where philoxUniform(k0, k1, position, n) is ≥ p, else 0, with p and scale rounded to
+   * float32 — the bits of greaterEqual then affine over those uniforms, in one pass (a dropout mask).
+   */
+  philoxMask?(k0: number, k1: number, position: number, n: number, p: number, scale: number): Storage;
+  /**
    * n normal floats: `boxMuller` (engine/random.ts) over philoxUniform(k0, k1, position, 2⌈n/2⌉) —
    * bit-identical to the host `Random.normal`.
    */

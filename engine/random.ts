@@ -173,6 +173,19 @@ export class Random {
     return tensor(this.normal(sizeOf(shape), 0, std), shape);
   }
 
+  /**
+   * `value` where a uniform draw is ≥ p, else 0, as a tensor made in one pass by a backend with philoxMask;
+   * null where the backend has none (then greaterEqual(rand(shape), p) scaled by `value` gives the same bits).
+   */
+  maskAtLeast(shape: Shape, p: number, value: number): Tensor | null {
+    const b = getBackend();
+    if (!b.philoxMask) return null;
+    const n = sizeOf(shape);
+    const t = new Tensor(b.philoxMask(this.k0, this.k1, this.position, n, p, value), shape, 'f32', b);
+    this.position += n;
+    return t;
+  }
+
   /** Uniform [0, 1) values as a tensor: generated on the backend where it has a Philox kernel, else here (same bits). */
   rand(shape: Shape): Tensor {
     const n = sizeOf(shape);

@@ -3,7 +3,7 @@
  * side manages (heap.ts). Kernels never allocate; every buffer and scratch area is handed to them as a
  * byte pointer. Shapes are checked here, before a kernel can read or write outside its buffers.
  * It provides every optional kernel of the contract: dotCrossEntropy and its gradient (wasm/assembly/fused.ts,
- * with the forward's scores kept for the gradient), philoxUniform (philox.ts), philoxNormal (Box–Muller as a
+ * with the forward's scores kept for the gradient), philoxUniform and philoxMask (philox.ts), philoxNormal (Box–Muller as a
  * JavaScript job of the threads), gramF64 (gram.ts) and empty.
  *
  * With worker threads (threads.ts) the large calls are split into disjoint blocks of their output, each
@@ -77,6 +77,7 @@ interface Kernels {
   ceGradKeys(partials: number, dk: number, rows: number, d: number, k0: number, nk: number,
     j0a: number, j0b: number, scratch: number): void;
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
+  philoxMask(k0: number, k1: number, position: number, n: number, out: number, p: number, scale: number): void;
   gramF64(x: number, rows: number, d: number, g: number, xd: number): void;
 }
 
@@ -128,7 +129,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 }
 
 /** The kernels that calls may split over threads. */
-const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'boxMuller', 'topk', 'softmax',
+const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'philoxMask', 'boxMuller', 'topk', 'softmax',
   'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys'];
 
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
@@ -703,14 +704,25 @@ export class WasmBackend implements Backend {
   }
 
   philoxUniform(k0: number, k1: number, position: number, n: number): WasmStorage {
-    for (const [key, v] of [['k0', k0], ['k1', k1]] as const) {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`wasm backend: philoxUniform ${key} = ${v} is not a uint32`);
-    }
-    if (!Number.isSafeInteger(position) || position < 0) throw new Error(`wasm backend: philoxUniform position = ${position}`);
-    counts('philoxUniform', { n });
+    this.philoxArgs('philoxUniform', k0, k1, position, n);
     const out = this.alloc(n, 'f32');
     if (n > 0) this.split('philoxUniform', this.ranges(n, n, SPLIT_ELEMENTS), (s, e) => [k0, k1, position + s, e - s, out.ptr + 4 * s]);
     return out;
+  }
+
+  philoxMask(k0: number, k1: number, position: number, n: number, p: number, scale: number): WasmStorage {
+    this.philoxArgs('philoxMask', k0, k1, position, n);
+    const out = this.alloc(n, 'f32');
+    if (n > 0) this.split('philoxMask', this.ranges(n, n, SPLIT_ELEMENTS), (s, e) => [k0, k1, position + s, e - s, out.ptr + 4 * s, p, scale]);
+    return out;
+  }
+
+  private philoxArgs(kernel: string, k0: number, k1: number, position: number, n: number): void {
+    for (const [key, v] of [['k0', k0], ['k1', k1]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`wasm backend: ${kernel} ${key} = ${v} is not a uint32`);
+    }
+    if (!Number.isSafeInteger(position) || position < 0) throw new Error(`wasm backend: ${kernel} position = ${position}`);
+    counts(kernel, { n });
   }
 
   gramF64(x: Storage, rows: number, d: number): Float64Array {

@@ -106,7 +106,7 @@ export class LayerNorm extends Module {
 /** An inverted-dropout mask of `shape`: 0 with probability p, else 1/(1−p) (uniforms drawn from `rng`). */
 export function dropoutMask(shape: readonly number[], p: number, rng: Random): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
-  return tidy(() => affine(greaterEqual(rng.rand(shape), p), 1 / (1 - p)));
+  return rng.maskAtLeast(shape, p, 1 / (1 - p)) ?? tidy(() => affine(greaterEqual(rng.rand(shape), p), 1 / (1 - p)));
 }
 
 /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1−p). */

@@ -52,6 +52,7 @@ const CASES: Case[] = [
     return [b.spmm(b.upload(indptr), b.upload(ints(nnz, cols, 18)), b.upload(data(nnz, 19)), b.upload(data(cols * d, 20)), rows, d)];
   }],
   ['philoxUniform', (b) => [b.philoxUniform!(7, 11, 5, 1001)]],
+  ['philoxMask', (b) => [b.philoxMask!(7, 11, 5, 3001, 0.25, 4 / 3)]],
   ['philoxNormal', (b) => [b.philoxNormal!(7, 11, 5, 1001, 0.5, 2)]],
   ['adam', (b) => {
     const n = 1003, p = b.upload(data(n, 21)), m = b.upload(data(n, 22)), v = b.upload(data(n, 23, 0, 1));

@@ -130,6 +130,30 @@ test('normal draws the same bits on the host and on the wasm backend (its Philox
   }
 });
 
+test('dropout masks from the wasm Philox in one pass equal the uniforms compared and scaled, on 1 and 2 threads', async () => {
+  const { createWasmBackend } = await import('../../backends/wasm/index.js');
+  const [p, value] = [0.1, 1 / 0.9];
+  for (const [start, n] of [[0, 5], [3, 1029], [6, 100_003]]) {
+    const u = new Random(13, start).uniform(n);
+    const expected = Array.from(u, (x) => (x >= Math.fround(p) ? Math.fround(value) : 0));
+    assert.ok(expected.some((x) => x === 0) || n < 50, 'some zeros');
+    for (const threads of [1, 2]) {
+      const wasm = await createWasmBackend({ threads, splitScale: 0 }); // every call split, even small ones
+      setBackend(wasm);
+      try {
+        const rng = new Random(13, start);
+        const mask = rng.maskAtLeast([n], p, value)!;
+        assert.equal(Array.from(readF64Sync(mask)), expected, `${threads} threads, ${n} values from position ${start}`);
+        assert.is(rng.state().position, start + n, 'position advanced by n');
+      } finally {
+        setBackend(createReferenceBackend());
+        wasm.destroy();
+      }
+    }
+  }
+  assert.is(new Random(1).maskAtLeast([4], 0.5, 2), null, 'no philoxMask on the reference backend');
+});
+
 test('int: in [lo, hi), every value hit about equally; bad ranges throw', async () => {
   const v = new Random(4).int(70_000, -3, 4);
   const hist = new Map<number, number>();

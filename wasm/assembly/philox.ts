@@ -92,3 +92,27 @@ export function philoxUniform(k0: u32, k1: u32, position: f64, n: i32, out: usiz
     }
   }
 }
+
+/**
+ * out[i] = scale where the uniform philoxUniform gives for position + i is ≥ p, else 0: a dropout mask in
+ * one pass (by chunks that stay in cache), the same bits as comparing and scaling the uniforms after.
+ */
+export function philoxMask(k0: u32, k1: u32, position: f64, n: i32, out: usize, p: f32, scale: f32): void {
+  const vp = f32x4.splat(p), vs = f32x4.splat(scale);
+  for (let i = 0; i < n; i += MASK_CHUNK) {
+    const m = min(MASK_CHUNK, n - i), o = out + (<usize>i << 2);
+    philoxUniform(k0, k1, position + i, m, o);
+    let j = 0;
+    for (; j + 4 <= m; j += 4) {
+      const a = o + (<usize>j << 2);
+      v128.store(a, v128.and(f32x4.ge(v128.load(a), vp), vs));
+    }
+    for (; j < m; j++) {
+      const a = o + (<usize>j << 2);
+      store<f32>(a, load<f32>(a) >= p ? scale : 0);
+    }
+  }
+}
+
+/** Values per chunk of philoxMask (a multiple of 32, so whole blocks8 calls stay aligned). */
+const MASK_CHUNK: i32 = 1024;
