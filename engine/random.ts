@@ -49,16 +49,59 @@ export interface RandomState { seed: number; position: number }
 /**
  * Box–Muller for the uniform pairs (u[i], u[i + 1]) of even i in [start, end): out[i] = mean + std·r·cos θ and
  * out[i + 1] = mean + std·r·sin θ (where it exists) with r = √(−2 ln(u[i] + 2^−24)), θ = 2π·u[i + 1], in
- * float64, rounded to float32. Self-contained (no outer names): backends run its source on worker threads,
- * where the same JavaScript math gives the same bits.
+ * float64, rounded to float32. The logarithm, sine and cosine are this file's own (below), made only of
+ * IEEE-exact float64 steps, so that a kernel doing the same steps (the wasm backend's) gives the same bits.
  */
 export function boxMuller(u: Float32Array, out: Float32Array, start: number, end: number, mean: number, std: number): void {
   for (let i = start; i < end; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(u[i] + 2 ** -24)); // u + 2^−24 in (0, 1]: the log is finite
-    const theta = 2 * Math.PI * u[i + 1];
-    out[i] = mean + std * r * Math.cos(theta);
-    if (i + 1 < out.length) out[i + 1] = mean + std * r * Math.sin(theta);
+    const r = Math.sqrt(-2 * logUniform(u[i]));
+    const j = u[i + 1] * 2 ** 24;
+    // θ = n·π/2 + a with n = round(4·u) and a = 2π·(u − n/4) ∈ [−π/4, π/4]: u is a multiple of 2^−24, so
+    // the reduction is exact
+    const n = (j + 2 ** 21) >> 22;
+    const a = (j - n * 2 ** 22) * 2 ** -24 * TWO_PI;
+    const sa = sinSmall(a), ca = cosSmall(a);
+    const q = n & 3;
+    const c = q === 0 ? ca : q === 1 ? -sa : q === 2 ? -ca : sa;
+    out[i] = mean + std * r * c;
+    if (i + 1 < out.length) out[i + 1] = mean + std * r * (q === 0 ? sa : q === 1 ? ca : q === 2 ? -sa : -ca);
   }
+}
+
+const TWO_PI = 2 * Math.PI;
+
+/**
+ * ln(x + 2^−24) for a uniform x = k·2^−24 (k < 2^24): with m = k + 1 = 2^e·f, f ∈ [√½, √2),
+ * ln = (e − 24)·ln 2 + 2·atanh(s), s = (f − 1)/(f + 1), the atanh series to s^21 (|s| ≤ 0.172: error < 1e-17).
+ */
+function logUniform(x: number): number {
+  const m = x * 2 ** 24 + 1;
+  let e = 31 - Math.clz32(m);
+  let f = m / (1 << e);
+  if (f > Math.SQRT2) { f /= 2; e++; }
+  const s = (f - 1) / (f + 1), z = s * s;
+  let p = 1 / 21;
+  p = p * z + 1 / 19; p = p * z + 1 / 17; p = p * z + 1 / 15; p = p * z + 1 / 13; p = p * z + 1 / 11;
+  p = p * z + 1 / 9; p = p * z + 1 / 7; p = p * z + 1 / 5; p = p * z + 1 / 3; p = p * z + 1;
+  return (e - 24) * Math.LN2 + 2 * s * p;
+}
+
+/** sin a for |a| ≤ π/4: Taylor to a^17 (error < 1e-19). */
+function sinSmall(a: number): number {
+  const z = a * a;
+  let p = 1 / 355687428096000;
+  p = p * z - 1 / 1307674368000; p = p * z + 1 / 6227020800; p = p * z - 1 / 39916800; p = p * z + 1 / 362880;
+  p = p * z - 1 / 5040; p = p * z + 1 / 120; p = p * z - 1 / 6; p = p * z + 1;
+  return a * p;
+}
+
+/** cos a for |a| ≤ π/4: Taylor to a^18 (error < 1e-20). */
+function cosSmall(a: number): number {
+  const z = a * a;
+  let p = -1 / 6402373705728000;
+  p = p * z + 1 / 20922789888000; p = p * z - 1 / 87178291200; p = p * z + 1 / 479001600; p = p * z - 1 / 3628800;
+  p = p * z + 1 / 40320; p = p * z - 1 / 720; p = p * z + 1 / 24; p = p * z - 1 / 2; p = p * z + 1;
+  return p;
 }
 
 export class Random {

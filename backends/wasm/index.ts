@@ -3,8 +3,8 @@
  * side manages (heap.ts). Kernels never allocate; every buffer and scratch area is handed to them as a
  * byte pointer. Shapes are checked here, before a kernel can read or write outside its buffers.
  * It provides every optional kernel of the contract: dotCrossEntropy and its gradient (wasm/assembly/fused.ts,
- * with the forward's scores kept for the gradient), philoxUniform and philoxMask (philox.ts), philoxNormal (Box–Muller as a
- * JavaScript job of the threads), gramF64 (gram.ts) and empty.
+ * with the forward's scores kept for the gradient), philoxUniform and philoxMask (philox.ts), philoxNormal
+ * (normal.ts), gramF64 (gram.ts) and empty.
  *
  * With worker threads (threads.ts) the large calls are split into disjoint blocks of their output, each
  * computed exactly as the whole call computes it: the bits never depend on the thread count.
@@ -14,7 +14,7 @@ import type {
 } from '../../engine/backend.js';
 import { Heap } from './heap.js';
 import { importsMemory, loadKernelFile, relaxedSimdSupported, SHARED_MEMORY, type SimdLevel } from './load.js';
-import { defaultThreadCount, MAX_PARTS, memoryKernels, startThreads, threadsUnavailable, type ThreadPool } from './threads.js';
+import { defaultThreadCount, MAX_PARTS, startThreads, threadsUnavailable, type ThreadPool } from './threads.js';
 
 // Op codes, mirrored by the constants at the top of wasm/assembly/elementwise.ts and rows.ts.
 const UNARY_CODES: Record<UnaryOp, number> = {
@@ -78,6 +78,7 @@ interface Kernels {
     j0a: number, j0b: number, scratch: number): void;
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
   philoxMask(k0: number, k1: number, position: number, n: number, out: number, p: number, scale: number): void;
+  boxMuller(u: number, out: number, start: number, end: number, n: number, mean: number, std: number): void;
   gramF64(x: number, rows: number, d: number, g: number, xd: number): void;
 }
 
@@ -119,7 +120,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     opts.splitScale ?? 1);
   if (backend.threads > 1) {
     try {
-      backend.attach(await startThreads(module, memory!, threads, backend.locals, THREADED, { ...instance.exports, ...backend.js } as never));
+      backend.attach(await startThreads(module, memory!, threads, backend.locals, THREADED, instance.exports as never));
     } catch (e) {
       opts.log?.(`wasm backend: one thread (${e instanceof Error ? e.message : String(e)})`);
       backend.attach(null);
@@ -185,14 +186,11 @@ export class WasmBackend implements Backend {
   private pool: ThreadPool | null = null;
   /** Each thread's block for the kernels' small per-thread tiles (wasm/assembly/local.ts). */
   readonly locals: number[];
-  /** The kernels in JavaScript (threads.ts memoryKernels), split over threads like the wasm ones. */
-  readonly js: Record<string, (...args: number[]) => void>;
 
   /** `threads` is what the build allows; attach() then sets how many actually run. */
   constructor(kernels: Kernels, public threads: number, readonly simd: SimdLevel | 'given', private splitScale = 1) {
     this.kernels = kernels;
     this.memory = new Heap(kernels.memory, kernels.heapBase());
-    this.js = memoryKernels(kernels.memory);
     const bytes = kernels.LOCAL_BYTES.value;
     this.locals = Array.from({ length: threads }, () => this.heap.alloc(bytes));
     kernels.setLocal(this.locals[0]);
@@ -213,10 +211,10 @@ export class WasmBackend implements Backend {
    * Calls kernel `name` once per part: on the threads when there are several parts, else here.
    * `args(start, end, t)` gives thread t's arguments for its part [start, end).
    */
-  private split(name: keyof Kernels | 'boxMuller', ranges: [number, number][], args: (start: number, end: number, t: number) => number[]): void {
+  private split(name: keyof Kernels, ranges: [number, number][], args: (start: number, end: number, t: number) => number[]): void {
     const all = ranges.map(([s, e], t) => args(s, e, t));
     if (this.pool && all.length > 1) this.pool.run(name, all);
-    else for (const a of all) ((this.js[name] ?? this.k[name as keyof Kernels]) as (...x: number[]) => void)(...a);
+    else for (const a of all) (this.k[name] as (...x: number[]) => void)(...a);
   }
 
   /** Bytes of one part's matmul packing buffers for an mp × np block of C over depth kc (matmul.ts: MC×KC, KC×NC at most). */
@@ -695,7 +693,7 @@ export class WasmBackend implements Backend {
     const u = this.philoxUniform(k0, k1, position, words);
     try {
       const out = this.alloc(n, 'f32');
-      // Box–Muller in JavaScript (the host's bits), pairs split over the threads
+      // Box–Muller as engine/random.ts does it (the host's bits), pairs split over the threads
       if (n > 0) this.split('boxMuller', this.ranges(words, 16 * words, SPLIT_ELEMENTS, 2), (s, e) => [u.ptr, out.ptr, s, e, n, mean, std]);
       return out;
     } finally {

@@ -8,8 +8,6 @@
  * Runtimes without shared memory or workers (workerd, pages that are not cross-origin isolated) run one
  * thread: `threadsUnavailable` says why, and a failed start rejects, naming the cause.
  */
-import { boxMuller } from '../../engine/random.js';
-
 /** Kernel calls split into parts that the caller and size − 1 workers take in turn. */
 export interface ThreadPool {
   readonly size: number;
@@ -53,32 +51,15 @@ function takeParts(i32: Int32Array, f64: Float64Array, fn: (...a: number[]) => u
 }
 
 /**
- * Kernels written in JavaScript over the wasm memory (pointers in bytes), for work whose bits come from the
- * JavaScript engine's own math (Math.log, Math.cos, …). The workers get the same wrappers in WORKER_SOURCE
- * (written out there: a bundler may wrap a stringified arrow function in helpers the worker lacks).
- */
-export function memoryKernels(memory: WebAssembly.Memory): Record<string, (...args: number[]) => void> {
-  return {
-    boxMuller: (u, out, start, end, n, mean, std) =>
-      boxMuller(new Float32Array(memory.buffer, u, end), new Float32Array(memory.buffer, out, n), start, end, mean, std),
-  };
-}
-
-/**
  * The worker, as source text so that one file serves Node and Deno (worker_threads, eval) and web workers
  * (a blob URL). It receives {module, memory, control, local, names}, answers 'ready', then serves jobs.
  */
 const WORKER_SOURCE = `
 const takeParts = ${takeParts.toString()};
-const boxMuller = ${boxMuller.toString()};
 const serve = (d, post) => {
   const inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
   inst.exports.setLocal(d.local);
-  const js = { // as memoryKernels
-    boxMuller: (u, out, start, end, n, mean, std) =>
-      boxMuller(new Float32Array(d.memory.buffer, u, end), new Float32Array(d.memory.buffer, out, n), start, end, mean, std),
-  };
-  const fns = d.names.map((n) => inst.exports[n] ?? js[n]);
+  const fns = d.names.map((n) => inst.exports[n]);
   const i32 = new Int32Array(d.control), f64 = new Float64Array(d.control);
   post('ready');
   let seq = 0;

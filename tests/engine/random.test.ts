@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { philox, Random, setBackend } from '../../engine/index.js';
+import { boxMuller } from '../../engine/random.js';
 import { createReferenceBackend } from '../../backends/reference/index.js';
 import { assertThrowsWith, readF64Sync } from '../helpers.js';
 
@@ -101,28 +102,43 @@ test('normal: mean, std, tails; mean/std arguments', () => {
   assert.ok(Math.abs(m2 - 5) < 0.02, `normal(mean 5) mean ${m2}`);
 });
 
-test('normal draws the same bits on the host and on the wasm backend (its Philox, Box–Muller on its threads)', async () => {
-  const { createBackend } = await import('../../backends/index.js');
-  const hostUniforms = new Random(11, 3).uniform(10_002); // the words normal(10_001) takes, from position 3
-  const expected = new Float32Array(10_001);
-  for (let i = 0; i < expected.length; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(hostUniforms[i] + 2 ** -24));
-    expected[i] = r * Math.cos(2 * Math.PI * hostUniforms[i + 1]);
-    if (i + 1 < expected.length) expected[i + 1] = r * Math.sin(2 * Math.PI * hostUniforms[i + 1]);
+test("Box–Muller's own logarithm, sine and cosine agree with Math.log, Math.cos and Math.sin to float32 rounding", () => {
+  const n = 1 << 17;
+  const u = new Random(21).uniform(n);
+  for (let i = 0; i < 2048; i += 2) { // the smallest and largest uniforms, and angles on a grid through every quadrant
+    u[i] = (i / 2) * 2 ** -24;
+    u[n - 2 - i] = 1 - (i / 2 + 1) * 2 ** -24;
+    u[i + 1] = (i / 2) * 2 ** -10;
   }
-  const hostScaled = new Random(11, 3).normal(10_001, 0.5, 2); // the reference backend has no Philox kernels
+  const out = new Float32Array(n);
+  boxMuller(u, out, 0, n, 0, 1);
+  let same = 0;
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(u[i] + 2 ** -24)), theta = 2 * Math.PI * u[i + 1];
+    for (const [k, want] of [[i, r * Math.cos(theta)], [i + 1, r * Math.sin(theta)]]) {
+      const ulp = 2 ** (Math.floor(Math.log2(Math.max(Math.abs(want), 2 ** -126))) - 23);
+      if (Math.abs(out[k] - want) > Math.max(ulp, 1e-15)) assert.unreachable(`[${k}] u = ${u[i]}, ${u[i + 1]}: ${out[k]} vs ${want}`);
+      if (out[k] === Math.fround(want)) same++;
+    }
+  }
+  assert.ok(same > 0.999 * n, `${same} of ${n} equal to the float32 rounding of the Math functions' result`);
+});
+
+test('normal draws the same bits on the host and on the wasm backend (its Philox and Box–Muller, on its threads)', async () => {
+  const { createBackend } = await import('../../backends/index.js');
+  const host = new Random(11, 3).normal(10_001); // the reference backend has no Philox kernels
+  const hostScaled = new Random(11, 3).normal(10_001, 0.5, 2);
   for (const threads of [1, 2]) {
-    // uniforms from the backend's Philox; Box–Muller on the backend's threads (the same JavaScript math)
     const wasm = await createBackend('wasm', { threads });
     setBackend(wasm);
     try {
       const rng = new Random(11, 3);
-      assert.equal(Array.from(rng.normal(10_001)), Array.from(expected), `${threads} threads`);
+      const same = (a: Float32Array, b: Float32Array, what: string) => {
+        for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${threads} threads, ${what} [${i}]: ${a[i]} vs ${b[i]}`);
+      };
+      same(rng.normal(10_001), host, 'mean 0 std 1');
       assert.is(rng.state().position, 3 + 10_002, 'position advanced by whole pairs');
-      const scaled = new Random(11, 3).normal(10_001, 0.5, 2);
-      for (let i = 0; i < scaled.length; i++) {
-        if (!Object.is(scaled[i], hostScaled[i])) assert.unreachable(`${threads} threads, mean 0.5 std 2, [${i}]: ${scaled[i]} vs ${hostScaled[i]}`);
-      }
+      same(new Random(11, 3).normal(10_001, 0.5, 2), hostScaled, 'mean 0.5 std 2');
     } finally {
       setBackend(createReferenceBackend());
       wasm.destroy();

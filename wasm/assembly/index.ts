@@ -7,6 +7,7 @@ export * from './sparse';
 export * from './optim';
 export * from './fused';
 export * from './philox';
+export * from './normal';
 export * from './gram';
 export { LOCAL_BYTES, setLocal } from './local';
 
