@@ -167,4 +167,6 @@ export interface Backend {
   philoxNormal?(k0: number, k1: number, position: number, n: number, mean: number, std: number): Storage;
   /** XᵀX of X [rows, d] accumulated in float64 (rows ascending), returned to the host (CPU backends). */
   gramF64?(x: Storage, rows: number, d: number): Float64Array;
+  /** engine/linalg/svd.ts symmetricEigen, bit for bit, on host arrays (CPU backends with faster float64). */
+  symmetricEigen?(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array };
 }

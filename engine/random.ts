@@ -202,12 +202,20 @@ export class Random {
     return out;
   }
 
+  /** One integer in [0, hi): the value int(1, 0, hi) would give, without the array. */
+  below(hi: number): number {
+    if (!Number.isInteger(hi) || hi <= 0 || hi > 2 ** 31) throw new Error(`Random.below: need an integer in [1, 2^31], got ${hi}`);
+    return Math.min(hi - 1, Math.floor((this.nextU32() / 2 ** 32) * hi));
+  }
+
   /** A Fisher–Yates permutation of 0..n−1. */
   permutation(n: number): Int32Array {
     const p = Int32Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
-      const j = Math.min(i, Math.floor((this.nextU32() / 2 ** 32) * (i + 1)));
-      [p[i], p[j]] = [p[j], p[i]];
+      const j = this.below(i + 1);
+      const t = p[i];
+      p[i] = p[j];
+      p[j] = t;
     }
     return p;
   }

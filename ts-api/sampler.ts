@@ -24,7 +24,7 @@ export function* epochBatches(train: Interactions, userItems: Csr, nItem: number
 function sampleNegative(userItems: Csr, u: number, nItem: number, rng: Random): number {
   if (csrRowLength(userItems, u) >= nItem) throw new Error(`sampler: user ${u} has interacted with every item, so no negative exists`);
   for (;;) {
-    const j = rng.int(1, 0, nItem)[0];
+    const j = rng.below(nItem);
     if (!csrHas(userItems, u, j)) return j;
   }
 }

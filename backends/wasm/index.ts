@@ -4,7 +4,7 @@
  * byte pointer. Shapes are checked here, before a kernel can read or write outside its buffers.
  * It provides every optional kernel of the contract: dotCrossEntropy and its gradient (wasm/assembly/fused.ts,
  * with the forward's scores kept for the gradient), philoxUniform and philoxMask (philox.ts), philoxNormal
- * (normal.ts), gramF64 (gram.ts) and empty.
+ * (normal.ts), gramF64 (gram.ts), symmetricEigen (eigen.ts) and empty.
  *
  * With worker threads (threads.ts) the large calls are split into disjoint blocks of their output, each
  * computed exactly as the whole call computes it: the bits never depend on the thread count.
@@ -80,6 +80,7 @@ interface Kernels {
   philoxMask(k0: number, k1: number, position: number, n: number, out: number, p: number, scale: number): void;
   boxMuller(u: number, out: number, start: number, end: number, n: number, mean: number, std: number): void;
   gramF64(x: number, rows: number, d: number, g: number, xd: number): void;
+  symmetricEigen(a: number, n: number, values: number, vectors: number, scratch: number): number;
 }
 
 class WasmStorage implements Storage {
@@ -731,6 +732,19 @@ export class WasmBackend implements Backend {
     const sp = this.scratch(gBytes + rows * Math.ceil(d / 4) * 4 * 8);
     this.k.gramF64(px, rows, d, sp, sp + gBytes);
     return this.heap.f64.slice(sp / 8, sp / 8 + d * d);
+  }
+
+  symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+    if (!Number.isInteger(n) || n < 0 || a.length !== n * n) throw new Error(`wasm backend: symmetricEigen needs n × n = ${n * n} values, got ${a.length}`);
+    counts('symmetricEigen', { n });
+    if (n === 0) return { values: new Float64Array(0), vectors: new Float64Array(0) };
+    // a, values, vectors, then the kernel's scratch: d, e (n each), Vᵀ (n²), the order (n i32)
+    const nn = 8 * n * n;
+    const pa = this.scratch(3 * nn + 28 * n), pval = pa + nn, pvec = pval + 8 * n;
+    this.heap.f64.set(a, pa / 8);
+    if (this.k.symmetricEigen(pa, n, pval, pvec, pvec + nn)) throw new Error('symmetricEigen: the QL iteration did not converge');
+    const f64 = this.heap.f64;
+    return { values: f64.slice(pval / 8, pval / 8 + n), vectors: f64.slice(pvec / 8, pvec / 8 + n * n) };
   }
 
   // ---- optimiser ------------------------------------------------------------------------------

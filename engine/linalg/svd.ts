@@ -40,11 +40,26 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
   const Vt = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) Vt[i * n + k] = V[k * n + i];
   diagonalizeTridiagonal(Vt, d, e, n);
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[j] - d[i] || i - j);
+  // descending, ties by index: an insertion sort, whose result does not depend on the sort implementation
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let k = i;
+    for (; k > 0 && (d[i] - d[order[k - 1]] || order[k - 1] - i) > 0; k--) order[k] = order[k - 1];
+    order[k] = i;
+  }
   const values = Float64Array.from(order, (i) => d[i]);
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => { for (let k = 0; k < n; k++) vectors[k * n + dst] = Vt[src * n + k]; });
   return { values, vectors };
+}
+
+/** √(a² + b²) without overflow, in IEEE float64 steps only (Math.hypot's bits vary by engine). */
+function hypot(a: number, b: number): number {
+  const x = Math.abs(a), y = Math.abs(b);
+  const big = Math.max(x, y);
+  if (big === 0) return 0;
+  const r = Math.min(x, y) / big;
+  return big * Math.sqrt(1 + r * r);
 }
 
 /** Householder tridiagonalisation in place: V becomes the orthogonal transform, d the diagonal, e the sub-diagonal. */
@@ -130,7 +145,7 @@ function diagonalizeTridiagonal(Vt: Float64Array, d: Float64Array, e: Float64Arr
         if (iter > 200) throw new Error('symmetricEigen: the QL iteration did not converge');
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = Math.hypot(p, 1);
+        let r = hypot(p, 1);
         if (p < 0) r = -r;
         d[l] = e[l] / (p + r);
         d[l + 1] = e[l] * (p + r);
@@ -148,7 +163,7 @@ function diagonalizeTridiagonal(Vt: Float64Array, d: Float64Array, e: Float64Arr
           s2 = s;
           g = c * e[i];
           h = c * p;
-          r = Math.hypot(p, e[i]);
+          r = hypot(p, e[i]);
           e[i + 1] = s * r;
           s = e[i] / r;
           c = p / r;
@@ -199,7 +214,7 @@ export async function svd(x: Tensor): Promise<Svd> {
   const [B, d] = x.shape;
   const G = x.backend.gramF64 ? x.backend.gramF64(x.storage, B, d) : hostGram(await x.data() as Float32Array, B, d);
   if (x.disposed) throw new Error('svd: x was disposed while its values were being read');
-  const { values, vectors: V } = symmetricEigen(G, d);
+  const { values, vectors: V } = x.backend.symmetricEigen?.(G, d) ?? symmetricEigen(G, d);
 
   const rank = Math.min(B, d);
   const smax = Math.sqrt(Math.max(values[0], 0));

@@ -1,7 +1,7 @@
-// The wasm backend's optional fused kernels (dotCrossEntropy and its gradient, philoxUniform, gramF64) and
-// its vectorised exp: against the engine's composed path on the reference backend, the host Random stream
-// and a double-precision Gram, on shapes that cross the SIMD / tile / block edges. Build the module first:
-// npm run build:wasm.
+// The wasm backend's optional fused kernels (dotCrossEntropy and its gradient, philoxUniform, gramF64,
+// symmetricEigen) and its vectorised exp: against the engine's composed path on the reference backend, the
+// host Random stream, a double-precision Gram and the host eigen-solve, on shapes that cross the SIMD / tile /
+// block edges. Build the module first: npm run build:wasm.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createWasmBackend } from '../../backends/wasm/index.js';
@@ -11,7 +11,7 @@ import {
   dotCrossEntropy, keep, mul, Random, setBackend, sum, svd, tensor, valueAndGrads, type Tensor,
 } from '../../engine/index.js';
 import { assertClose, assertSameBits, randInt, randn } from '../helpers.js';
-import { hostGram } from '../../engine/linalg/svd.js';
+import { hostGram, symmetricEigen } from '../../engine/linalg/svd.js';
 
 const be: Backend = await createWasmBackend();
 const ref: Backend = createReferenceBackend();
@@ -240,6 +240,22 @@ test('gramF64: the same bits as the host f64 Gram (same order per entry), on edg
   const g = be.gramF64!(xs, 2, 2);
   assertSameBits(g, hostGram(new Float32Array([1, NaN, Infinity, 2]), 2, 2), 'gram specials');
   be.free(xs);
+});
+
+test('symmetricEigen: the same bits as the host eigen-solve (full rank, rank-deficient, ties, zero)', () => {
+  let seed = 6000;
+  for (const [rows, d] of [[2000, 64], [40, 64], [65, 65], [9, 3], [1, 1]]) {
+    const g = hostGram(randn(seed++, rows * d, 1), rows, d);
+    const got = be.symmetricEigen!(g, d), want = symmetricEigen(g, d);
+    assertSameBits(got.values, want.values, `values ${rows}×${d}`);
+    assertSameBits(got.vectors, want.vectors, `vectors ${rows}×${d}`);
+  }
+  const ties = new Float64Array(25); // eigenvalue 2 three times, 0 twice: order by index
+  for (const i of [0, 2, 4]) ties[i * 5 + i] = 2;
+  assertSameBits(be.symmetricEigen!(ties, 5).vectors, symmetricEigen(ties, 5).vectors, 'ties');
+  assert.equal(Array.from(be.symmetricEigen!(ties, 5).values), [2, 2, 2, 0, 0]);
+  assert.equal(be.symmetricEigen!(new Float64Array(0), 0).values.length, 0);
+  assert.throws(() => be.symmetricEigen!(new Float64Array(3), 2), /symmetricEigen needs n × n = 4 values, got 3/);
 });
 
 test('svd on the wasm backend (gramF64) matches the reference backend', async () => {

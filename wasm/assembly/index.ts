@@ -8,6 +8,7 @@ export * from './optim';
 export * from './fused';
 export * from './philox';
 export * from './normal';
+export * from './eigen';
 export * from './gram';
 export { LOCAL_BYTES, setLocal } from './local';
 
