@@ -9,7 +9,7 @@ import type { Backend, DType, Storage } from './backend.js';
 import { fmt, sizeOf, type Shape } from './shape.js';
 
 let active: Backend | null = null;
-const live = new Set<Tensor>();
+let live = 0; // tensors created and not disposed
 const scopes: Set<Tensor>[] = [];
 /** Tensors the active tape still needs for the backward pass; scopes must not free them. */
 let tapeHold: Set<Tensor> | null = null;
@@ -56,7 +56,7 @@ export class Tensor {
     if (this.size !== this.ref.storage.size) {
       throw new Error(`tensor: shape ${fmt(shape)} needs ${this.size} elements but the storage holds ${this.ref.storage.size}`);
     }
-    live.add(this);
+    live++;
     scopes[scopes.length - 1]?.add(this);
   }
 
@@ -106,7 +106,7 @@ export class Tensor {
     if (!this.ref) return;
     this.ref.release();
     this.ref = null;
-    live.delete(this);
+    live--;
     for (const s of scopes) s.delete(this);
   }
 
@@ -122,7 +122,7 @@ export class Tensor {
 
 /** Number of tensors alive (created and not disposed): leak checks compare it before and after. */
 export function liveTensors(): number {
-  return live.size;
+  return live;
 }
 
 /** Excludes `t` from scope cleanup; the caller disposes it. */

@@ -678,7 +678,6 @@ export class WasmBackend implements Backend {
     const part = (t: number) => pp + partials + partBytes * t;
     if (!cache) K.packA(pq, d, 1, rows, d, qa);
     K.packA(pq, 1, d, d, rows, qt);
-    this.heap.u8.fill(0, dq.ptr, dq.ptr + 4 * rows * d);
     for (let k0 = 0; k0 < n; k0 += group) {
       const k1 = Math.min(n, k0 + group);
       this.split('ceGradRows', parts(rows, count, RB),
@@ -768,7 +767,8 @@ function destroyed(): never {
 
 /** Throws unless every count is a non-negative integer that fits the kernels' i32 arguments. */
 function counts(kernel: string, xs: Record<string, number>): void {
-  for (const [key, v] of Object.entries(xs)) {
+  for (const key in xs) {
+    const v = xs[key];
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new Error(`wasm backend: ${kernel} ${key} = ${v}`);
   }
 }

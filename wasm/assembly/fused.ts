@@ -248,7 +248,7 @@ export function ceGradPartialBytes(d: i32, groupKeys: i32): i32 {
 
 /**
  * Rows [r0, r1) (r0 a multiple of CE_RB) against the keys [k0, k1) (k0 a multiple of CE_NB): dq[r] += P·K
- * key block by key block (dq zeroed before the first group), and row block b's Qᵀ·P into the partial at
+ * key block by key block (zeroed first, in the group from key 0), and row block b's Qᵀ·P into the partial at
  * partials + b·ceGradPartialBytes(d, k1 − k0). qa: Q packed as A panels (packA(q, d, 1, rows, d, qa)), unused
  * with a cache; qt: Qᵀ as A panels over all rows (packA(q, 1, d, d, rows, qt)). With `cache` ≠ 0 the scores
  * come from the forward's score cache (the same bits), else they are computed here.
@@ -258,6 +258,7 @@ export function ceGradRows(qa: usize, qt: usize, k: usize, t: usize, lse: usize,
   const d5 = roundUp(d, MR), d8 = roundUp(d, NR), gkp = roundUp(k1 - k0, NR);
   const kb = scratch, kn = kb + bytes64(CE_NB * d), pa = kn + bytes64(d8 * CE_NB), own = pa + bytes64(CE_RB * CE_NB);
   const partialBytes = bytes64(d5 * gkp);
+  if (k0 == 0) memory.fill(dq + (<usize>(r0 * d) << 2), 0, <usize>((min(r1, rows) - r0) * d) << 2);
   for (let kk = k0; kk < k1; kk += CE_NB) {
     const nb = min(CE_NB, k1 - kk), nbp = roundUp(nb, NR);
     const kBlock = k + (<usize>(kk * d) << 2);
