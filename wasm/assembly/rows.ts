@@ -152,21 +152,77 @@ export function logSumExp(x: usize, out: usize, rows: i32, n: i32): void {
   }
 }
 
+// LayerNorm: every row's (or column's) f64 sums run in order, as a scalar loop would; four rows go through the
+// sums together (independent chains, so the adds overlap) and the elementwise steps take two lanes of f64x2,
+// each doing the scalar step, so the bits are those of the plain loops.
+
+/** f64 lanes 0-1 of the two f32 at p. */
+// @ts-ignore: decorator
+@inline function load2(p: usize): v128 { return f64x2.promote_low_f32x4(v128.load64_zero(p)); }
+
+/** Σ_j (x_j − mu)² over the row, in order. */
+// @ts-ignore: decorator
+@inline function squaredDeviations(xr: usize, d: i32, mu: f64): f64 {
+  let v = 0.0;
+  for (let j = 0; j < d; j++) { const c = <f64>load<f32>(at(xr, j)) - mu; v += c * c; }
+  return v;
+}
+
+/** y_j = f32(((x_j − mu)·rs)·gamma_j + beta_j), and the row's stats. */
+function normalizeRow(xr: usize, yr: usize, gamma: usize, beta: usize, d: i32, mu: f64, rs: f64, mean: usize, rstd: usize): void {
+  const vm = f64x2.splat(mu), vr = f64x2.splat(rs);
+  let j = 0;
+  for (; j + 2 <= d; j += 2) {
+    const h = f64x2.mul(f64x2.sub(load2(at(xr, j)), vm), vr);
+    v128.store64_lane(at(yr, j), f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(h, load2(at(gamma, j))), load2(at(beta, j)))), 0);
+  }
+  for (; j < d; j++) {
+    const h = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+    store<f32>(at(yr, j), <f32>(h * <f64>load<f32>(at(gamma, j)) + <f64>load<f32>(at(beta, j))));
+  }
+  store<f32>(mean, <f32>mu);
+  store<f32>(rstd, <f32>rs);
+}
+
 /** y = (x − mean)·rstd·gamma + beta per row, biased variance, stats in f64 (two passes). */
 export function layerNorm(x: usize, gamma: usize, beta: usize, y: usize, mean: usize, rstd: usize,
   rows: i32, d: i32, eps: f64): void {
-  for (let r = 0; r < rows; r++) {
-    const xr = at(x, r * d), yr = at(y, r * d);
-    const mu = sumRow(xr, d) / d;
-    let v = 0.0;
-    for (let j = 0; j < d; j++) { const c = <f64>load<f32>(at(xr, j)) - mu; v += c * c; }
-    const rs = 1 / Math.sqrt(v / d + eps);
+  const ld = <usize>d << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const x0 = at(x, r * d), x1 = x0 + ld, x2 = x1 + ld, x3 = x2 + ld;
+    const m0 = sumRow(x0, d) / d, m1 = sumRow(x1, d) / d, m2 = sumRow(x2, d) / d, m3 = sumRow(x3, d) / d;
+    let v0 = 0.0, v1 = 0.0, v2 = 0.0, v3 = 0.0;
     for (let j = 0; j < d; j++) {
-      const h = (<f64>load<f32>(at(xr, j)) - mu) * rs;
-      store<f32>(at(yr, j), <f32>(h * <f64>load<f32>(at(gamma, j)) + <f64>load<f32>(at(beta, j))));
+      const c0 = <f64>load<f32>(at(x0, j)) - m0, c1 = <f64>load<f32>(at(x1, j)) - m1;
+      const c2 = <f64>load<f32>(at(x2, j)) - m2, c3 = <f64>load<f32>(at(x3, j)) - m3;
+      v0 += c0 * c0; v1 += c1 * c1; v2 += c2 * c2; v3 += c3 * c3;
     }
-    store<f32>(at(mean, r), <f32>mu);
-    store<f32>(at(rstd, r), <f32>rs);
+    const y0 = at(y, r * d);
+    normalizeRow(x0, y0, gamma, beta, d, m0, 1 / Math.sqrt(v0 / d + eps), at(mean, r), at(rstd, r));
+    normalizeRow(x1, y0 + ld, gamma, beta, d, m1, 1 / Math.sqrt(v1 / d + eps), at(mean, r + 1), at(rstd, r + 1));
+    normalizeRow(x2, y0 + 2 * ld, gamma, beta, d, m2, 1 / Math.sqrt(v2 / d + eps), at(mean, r + 2), at(rstd, r + 2));
+    normalizeRow(x3, y0 + 3 * ld, gamma, beta, d, m3, 1 / Math.sqrt(v3 / d + eps), at(mean, r + 3), at(rstd, r + 3));
+  }
+  for (; r < rows; r++) {
+    const xr = at(x, r * d), mu = sumRow(xr, d) / d;
+    normalizeRow(xr, at(y, r * d), gamma, beta, d, mu, 1 / Math.sqrt(squaredDeviations(xr, d, mu) / d + eps), at(mean, r), at(rstd, r));
+  }
+}
+
+/** dx_j = f32(rs·((gg_j − s1) − h_j·s2)), gg = dy·gamma, h = (x − mu)·rs, in f64. */
+function gradRow(xr: usize, gr: usize, dr: usize, gamma: usize, d: i32, mu: f64, rs: f64, s1: f64, s2: f64): void {
+  const vm = f64x2.splat(mu), vr = f64x2.splat(rs), v1 = f64x2.splat(s1), v2 = f64x2.splat(s2);
+  let j = 0;
+  for (; j + 2 <= d; j += 2) {
+    const h = f64x2.mul(f64x2.sub(load2(at(xr, j)), vm), vr);
+    const gg = f64x2.mul(load2(at(gr, j)), load2(at(gamma, j)));
+    v128.store64_lane(at(dr, j), f32x4.demote_f64x2_zero(f64x2.mul(vr, f64x2.sub(f64x2.sub(gg, v1), f64x2.mul(h, v2)))), 0);
+  }
+  for (; j < d; j++) {
+    const h = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+    const gg = <f64>load<f32>(at(gr, j)) * <f64>load<f32>(at(gamma, j));
+    store<f32>(at(dr, j), <f32>(rs * (gg - s1 - h * s2)));
   }
 }
 
@@ -176,8 +232,23 @@ export function layerNorm(x: usize, gamma: usize, beta: usize, y: usize, mean: u
  */
 export function layerNormGradRows(dy: usize, x: usize, gamma: usize, mean: usize, rstd: usize, dx: usize,
   rows: i32, d: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const xr = at(x, r * d), gr = at(dy, r * d), dr = at(dx, r * d);
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    const xa = at(x, r * d), ga = at(dy, r * d), xb = at(x, (r + 1) * d), gb = at(dy, (r + 1) * d);
+    const mua = <f64>load<f32>(at(mean, r)), rsa = <f64>load<f32>(at(rstd, r));
+    const mub = <f64>load<f32>(at(mean, r + 1)), rsb = <f64>load<f32>(at(rstd, r + 1));
+    let s1a = 0.0, s2a = 0.0, s1b = 0.0, s2b = 0.0;
+    for (let j = 0; j < d; j++) {
+      const g = <f64>load<f32>(at(gamma, j));
+      const ha = (<f64>load<f32>(at(xa, j)) - mua) * rsa, gga = <f64>load<f32>(at(ga, j)) * g;
+      const hb = (<f64>load<f32>(at(xb, j)) - mub) * rsb, ggb = <f64>load<f32>(at(gb, j)) * g;
+      s1a += gga; s2a += gga * ha; s1b += ggb; s2b += ggb * hb;
+    }
+    gradRow(xa, ga, at(dx, r * d), gamma, d, mua, rsa, s1a / d, s2a / d);
+    gradRow(xb, gb, at(dx, (r + 1) * d), gamma, d, mub, rsb, s1b / d, s2b / d);
+  }
+  for (; r < rows; r++) {
+    const xr = at(x, r * d), gr = at(dy, r * d);
     const mu = <f64>load<f32>(at(mean, r)), rs = <f64>load<f32>(at(rstd, r));
     let s1 = 0.0, s2 = 0.0;
     for (let j = 0; j < d; j++) {
@@ -185,22 +256,31 @@ export function layerNormGradRows(dy: usize, x: usize, gamma: usize, mean: usize
       const gg = <f64>load<f32>(at(gr, j)) * <f64>load<f32>(at(gamma, j));
       s1 += gg; s2 += gg * h;
     }
-    s1 /= d; s2 /= d;
-    for (let j = 0; j < d; j++) {
-      const h = (<f64>load<f32>(at(xr, j)) - mu) * rs;
-      const gg = <f64>load<f32>(at(gr, j)) * <f64>load<f32>(at(gamma, j));
-      store<f32>(at(dr, j), <f32>(rs * (gg - s1 - h * s2)));
-    }
+    gradRow(xr, gr, at(dx, r * d), gamma, d, mu, rs, s1 / d, s2 / d);
   }
 }
 
 /**
- * dgamma[j] = Σ_rows dy·x̂ and dbeta[j] = Σ_rows dy for columns j in [j0, j1) (rows in order, in f64).
- * Columns are independent: threads split them.
+ * dgamma[j] = Σ_rows dy·x̂ and dbeta[j] = Σ_rows dy for columns j in [j0, j1) (rows in order, in f64), four
+ * columns at a time in f64x2 lanes. Columns are independent: threads split them.
  */
 export function layerNormGradCols(dy: usize, x: usize, mean: usize, rstd: usize, dgamma: usize, dbeta: usize,
   rows: i32, d: i32, j0: i32, j1: i32): void {
-  for (let j = j0; j < j1; j++) {
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    let g0 = f64x2.splat(0), g1 = g0, b0 = g0, b1 = g0;
+    for (let r = 0; r < rows; r++) {
+      const mu = f64x2.splat(<f64>load<f32>(at(mean, r))), rs = f64x2.splat(<f64>load<f32>(at(rstd, r)));
+      const xv = v128.load(at(x, r * d + j)), gv = v128.load(at(dy, r * d + j));
+      const gl = lo64(gv), gh = hi64(gv);
+      g0 = f64x2.add(g0, f64x2.mul(gl, f64x2.mul(f64x2.sub(lo64(xv), mu), rs)));
+      g1 = f64x2.add(g1, f64x2.mul(gh, f64x2.mul(f64x2.sub(hi64(xv), mu), rs)));
+      b0 = f64x2.add(b0, gl); b1 = f64x2.add(b1, gh);
+    }
+    v128.store(at(dgamma, j), v128.shuffle<f32>(f32x4.demote_f64x2_zero(g0), f32x4.demote_f64x2_zero(g1), 0, 1, 4, 5));
+    v128.store(at(dbeta, j), v128.shuffle<f32>(f32x4.demote_f64x2_zero(b0), f32x4.demote_f64x2_zero(b1), 0, 1, 4, 5));
+  }
+  for (; j < j1; j++) {
     let sg = 0.0, sb = 0.0;
     for (let r = 0; r < rows; r++) {
       const h = (<f64>load<f32>(at(x, r * d + j)) - <f64>load<f32>(at(mean, r))) * <f64>load<f32>(at(rstd, r));
