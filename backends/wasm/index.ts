@@ -79,7 +79,8 @@ interface Kernels {
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
   philoxMask(k0: number, k1: number, position: number, n: number, out: number, p: number, scale: number): void;
   boxMuller(u: number, out: number, start: number, end: number, n: number, mean: number, std: number): void;
-  gramF64(x: number, rows: number, d: number, g: number, xd: number): void;
+  gramF64Rows(x: number, d: number, xd: number, r0: number, r1: number): void;
+  gramF64Tiles(xd: number, rows: number, d: number, g: number, t0: number, t1: number): void;
   symmetricEigen(a: number, n: number, values: number, vectors: number, scratch: number): number;
 }
 
@@ -132,7 +133,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 
 /** The kernels that calls may split over threads. */
 const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'philoxMask', 'boxMuller', 'topk', 'softmax',
-  'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys'];
+  'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys', 'gramF64Rows', 'gramF64Tiles'];
 
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
 const SPLIT_FLOPS = 1 << 20;
@@ -727,9 +728,10 @@ export class WasmBackend implements Backend {
     counts('gramF64', { rows, d, 'rows·d': rows * d });
     const px = this.ptr(x, 'gramF64 x', 'f32', rows * d);
     if (d === 0) return new Float64Array(0);
-    const gBytes = d * d * 8;
-    const sp = this.scratch(gBytes + rows * Math.ceil(d / 4) * 4 * 8);
-    this.k.gramF64(px, rows, d, sp, sp + gBytes);
+    const gBytes = d * d * 8, dp = roundUp(d, 4), tiles = (dp / 4) * (dp / 4 + 1) / 2;
+    const sp = this.scratch(gBytes + rows * dp * 8), xd = sp + gBytes;
+    this.split('gramF64Rows', this.ranges(rows, rows * d, SPLIT_ELEMENTS, 1), (s, e) => [px, d, xd, s, e]);
+    this.split('gramF64Tiles', this.ranges(tiles, tiles * rows * 32, SPLIT_FLOPS, 1), (s, e) => [xd, rows, d, sp, s, e]);
     return this.heap.f64.slice(sp / 8, sp / 8 + d * d);
   }
 

@@ -223,19 +223,23 @@ test('Random.rand on the wasm backend: the stream continues exactly where the ho
 
 // ---- gramF64 --------------------------------------------------------------------------------------
 
-test('gramF64: the same bits as the host f64 Gram (same order per entry), on edge shapes', () => {
+test('gramF64: the same bits as the host f64 Gram (same order per entry), on edge shapes, on 1 and 3 threads', async () => {
   let seed = 5000;
+  const three = await createWasmBackend({ threads: 3, splitScale: 0 }); // rows and tiles split even when small
   for (const rows of [1, 3, 4, 5, 63, 64, 65, 257, 2000]) {
     for (const d of [1, 2, 3, 4, 5, 7, 8, 63, 64, 65]) {
       if (rows === 2000 && d < 63) continue;
       const x = randn(seed++, rows * d, 1);
-      const xs = be.upload(x);
-      const g = be.gramF64!(xs, rows, d);
-      assert.ok(g instanceof Float64Array && g.length === d * d);
-      assertSameBits(g, hostGram(x, rows, d), `gram ${rows}×${d}`);
-      be.free(xs);
+      for (const b of [be, three]) {
+        const xs = b.upload(x);
+        const g = b.gramF64!(xs, rows, d);
+        assert.ok(g instanceof Float64Array && g.length === d * d);
+        assertSameBits(g, hostGram(x, rows, d), `gram ${rows}×${d}`);
+        b.free(xs);
+      }
     }
   }
+  three.destroy();
   const xs = be.upload(new Float32Array([1, NaN, Infinity, 2]));
   const g = be.gramF64!(xs, 2, 2);
   assertSameBits(g, hostGram(new Float32Array([1, NaN, Infinity, 2]), 2, 2), 'gram specials');
