@@ -99,6 +99,8 @@ export interface Backend {
 
   // ---- linear algebra ---------------------------------------------------------------------------
   matmul(a: Storage, b: Storage, args: MatmulArgs): Storage;
+  /** matmul with the row `bias` [n] added to every row of the result, the bits of a separate add (optional). */
+  matmulBias?(a: Storage, b: Storage, bias: Storage, args: MatmulArgs): Storage;
   /** CSR [rows × cols] times dense [cols × d]; indptr and indices are i32, values f32. */
   spmm(indptr: Storage, indices: Storage, values: Storage, dense: Storage, rows: number, d: number): Storage;
 

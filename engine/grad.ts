@@ -14,7 +14,7 @@ import { Tensor } from './tensor.js';
 export type OpName =
   | 'unary' | 'affine' | 'binary' | 'where' | 'reshape' | 'permute' | 'slice' | 'pad' | 'concat' | 'broadcastTo'
   | 'reduce' | 'softmax' | 'logSumExp' | 'matmul' | 'spmm' | 'gatherRows' | 'scatterAddRows' | 'layerNorm' | 'svd'
-  | 'dotCrossEntropy';
+  | 'dotCrossEntropy' | 'linear';
 
 /**
  * The gradients of an op's inputs from those of its outputs (null: none flowed). `needs[i]` says whether input
@@ -102,6 +102,8 @@ export const GRADIENTS: Record<OpName, GradFn> = {
   },
   logSumExp: (dys, { inputs: [x], outputs: [y] }) => [mul(softmax(x), reshape(dys[0]!, [...y.shape, 1]))],
   matmul: (dys, { inputs: [a, b], attrs }, needs) => matmulGrad(dys[0]!, a, b, attrs.transA as boolean, attrs.transB as boolean, needs),
+  // the gradients of matmul(x, w, { transB: true }) and of the bias add, as the unfused ops would give them
+  linear: (dys, { inputs: [x, w, b] }, needs) => [...matmulGrad(dys[0]!, x, w, false, true, needs), needs[2] ? sumTo(dys[0]!, b.shape) : null],
   spmm: (dys, { attrs }) => [spmm((attrs.a as CsrMatrix).T, dys[0]!)],
   gatherRows: (dys, { inputs: [table, idx] }) => [scatterAddRows(dys[0]!, idx, table.shape[0]), null],
   scatterAddRows: (dys, { inputs: [, idx] }) => [gatherRows(dys[0]!, idx), null],

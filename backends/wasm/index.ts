@@ -36,8 +36,9 @@ interface Kernels {
   setLocal(p: number): void;
   matmul(a: number, b: number, c: number, batch: number, m: number, n: number, k: number,
     rsA: number, csA: number, rsB: number, csB: number, aBS: number, bBS: number, ldc: number, cBS: number,
-    ap: number, bp: number): void;
+    ap: number, bp: number, bias: number): void;
   addBlocks(c: number, s: number, count: number, stride: number, n: number): void;
+  addRowVector(c: number, v: number, rows: number, n: number): void;
   unary(op: number, x: number, out: number, n: number): void;
   unaryGrad(op: number, x: number, dy: number, out: number, n: number): void;
   affine(x: number, out: number, n: number, alpha: number, beta: number): void;
@@ -453,6 +454,22 @@ export class WasmBackend implements Backend {
   // ---- linear algebra -----------------------------------------------------------------------
 
   matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
+    return this.product(a, b, args, 0);
+  }
+
+  /** matmul, then the row `bias` [n] added to every row of C (the bits of a separate add), in one pass. */
+  matmulBias(a: Storage, b: Storage, bias: Storage, args: MatmulArgs): Storage {
+    const pbias = this.ptr(bias, 'matmulBias bias', 'f32', args.n);
+    if (args.k > 0) return this.product(a, b, args, pbias);
+    const zero = this.product(a, b, args, 0); // no product to fuse into: 0 + bias as add gives it (−0 → +0)
+    try {
+      return this.binary('add', zero, bias, [args.batch * args.m, args.n], [args.n, 1], [0, 1]);
+    } finally {
+      this.free(zero);
+    }
+  }
+
+  private product(a: Storage, b: Storage, args: MatmulArgs, bias: number): Storage {
     let { batch, m, n, k, transA, transB, aBatchStride, bBatchStride } = args;
     counts('matmul', { batch, m, n, k, aBatchStride, bBatchStride });
     const pa = this.ptr(a, 'matmul a', 'f32', batch && m * k ? (batch - 1) * aBatchStride + m * k : 0);
@@ -467,6 +484,7 @@ export class WasmBackend implements Backend {
     if (this.pool && work >= SPLIT_FLOPS * this.splitScale && batch === 1 && m * n <= DEPTH_SPLIT_OUTPUT &&
       k >= 2 * T * K.KC.value && k <= MAX_PARTS * K.KC.value) {
       this.matmulByDepth(pa, pb, out.ptr, m, n, k, rsA, csA, rsB, csB);
+      if (bias) K.addRowVector(out.ptr, bias, m, n);
       return out;
     }
     // Threads take whole matrices of a batch, else blocks of rows or of columns (the longer side).
@@ -481,11 +499,12 @@ export class WasmBackend implements Backend {
       const ap = sp + (apBytes + bpBytes) * t, bp = ap + apBytes;
       if (along === 'batch') {
         return [pa + 4 * s * aBatchStride, pb + 4 * s * bBatchStride, out.ptr + 4 * s * m * n, e - s, m, n, k,
-          rsA, csA, rsB, csB, aBatchStride, bBatchStride, n, m * n, ap, bp];
+          rsA, csA, rsB, csB, aBatchStride, bBatchStride, n, m * n, ap, bp, bias];
       }
       const [a0, b0, c0, mm, nn] = along === 'rows' ? [pa + 4 * s * rsA, pb, out.ptr + 4 * s * n, e - s, n]
         : [pa, pb + 4 * s * csB, out.ptr + 4 * s, m, e - s];
-      return [a0, b0, c0, batch, mm, nn, k, rsA, csA, rsB, csB, aBatchStride, bBatchStride, n, m * n, ap, bp];
+      const b1 = bias && along === 'cols' ? bias + 4 * s : bias;
+      return [a0, b0, c0, batch, mm, nn, k, rsA, csA, rsB, csB, aBatchStride, bBatchStride, n, m * n, ap, bp, b1];
     });
     return out;
   }
@@ -504,7 +523,7 @@ export class WasmBackend implements Backend {
     this.split('matmul', Array.from({ length: blocks }, (_, b): [number, number] => [b * KC, Math.min(k, (b + 1) * KC)]), (s, e, t) => {
       const ap = sp + (apBytes + bpBytes) * t;
       return [pa + 4 * s * csA, pb + 4 * s * rsB, t === 0 ? c : cs + cBytes * t, 1, m, n, e - s,
-        rsA, csA, rsB, csB, 0, 0, n, m * n, ap, ap + apBytes];
+        rsA, csA, rsB, csB, 0, 0, n, m * n, ap, ap + apBytes, 0];
     });
     K.addBlocks(c, cs + cBytes, blocks - 1, cBytes / 4, m * n);
   }

@@ -1,5 +1,5 @@
 /** Basic layers: Linear, Embedding, LayerNorm, and functional dropout / l2-normalise. */
-import { add, affine, div, gatherRows, greaterEqual, layerNorm, matmul, maximum, mul, ones, reshape, slice, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
+import { add, affine, div, gatherRows, greaterEqual, layerNorm, linear, matmul, maximum, mul, ones, reshape, slice, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
 import { fmt } from '../shape.js';
 import type { Random } from '../random.js';
 import { Tensor, tidy } from '../tensor.js';
@@ -65,8 +65,7 @@ export class Linear extends Module {
     // A scope frees the product before the bias and the flattened views (a tape keeps what it needs).
     return tidy(() => {
       const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
-      let y = matmul(flat, this.param('weight'), { transB: true });
-      if (this.hasBias) y = add(y, this.param('bias'));
+      const y = this.hasBias ? linear(flat, this.param('weight'), this.param('bias')) : matmul(flat, this.param('weight'), { transB: true });
       return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
     });
   }

@@ -4,6 +4,7 @@ import { record } from '../tape.js';
 import { keep, Tensor } from '../tensor.js';
 import { checkDtype, sameBackend } from './check.js';
 import { tensor } from './create.js';
+import { add } from './elementwise.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean }
 
@@ -36,6 +37,31 @@ export function matmul(a: Tensor, b: Tensor, { transA = false, transB = false }:
   });
   const y = new Tensor(out, batchA || batchB ? [batch, m, n] : [m, n], 'f32', a.backend);
   record('matmul', [a, b], [y], { transA, transB });
+  return y;
+}
+
+/**
+ * x·wᵀ + b, a Linear layer's product: x [m, k], w [n, k] (PyTorch layout), b [n]. One backend call where the
+ * backend adds the bias inside its product (matmulBias), else matmul then add: the same values either way.
+ *
+ * @example
+ * const y = linear(x, weight, bias);   // [B, 64] · [128, 64]ᵀ + [128] → [B, 128]
+ */
+export function linear(x: Tensor, w: Tensor, b: Tensor): Tensor {
+  checkDtype(b, 'f32', 'linear', 'b');
+  sameBackend('linear', x, w, b);
+  if (x.rank !== 2 || w.rank !== 2 || b.rank !== 1 || x.shape[1] !== w.shape[1] || b.shape[0] !== w.shape[0]) {
+    throw new Error(`linear: needs x [m, k], w [n, k] and b [n], got ${fmt(x.shape)}, ${fmt(w.shape)} and ${fmt(b.shape)}`);
+  }
+  const fused = x.backend.matmulBias;
+  if (!fused) return add(matmul(x, w, { transB: true }), b);
+  checkDtype(x, 'f32', 'linear', 'x');
+  checkDtype(w, 'f32', 'linear', 'w');
+  const [m, k] = x.shape, n = w.shape[0];
+  const out = fused.call(x.backend, x.storage, w.storage, b.storage,
+    { batch: 1, m, n, k, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
+  const y = new Tensor(out, [m, n], 'f32', x.backend);
+  record('linear', [x, w, b], [y]);
   return y;
 }
 

@@ -138,30 +138,40 @@ export function mmKernel(ap: usize, bp: usize, kc: i32, out: usize): void {
   v128.store(t, c40, 128); v128.store(t, c41, 144);
 }
 
-/** Stores (or adds, for later KC blocks) the valid rows×cols corner of TILE into C (rows ldc apart). */
-function flush(c: usize, ldc: i32, rows: i32, cols: i32, add: bool): void {
+/**
+ * Stores (or adds, for later KC blocks) the valid rows×cols corner of TILE into C (rows ldc apart); with
+ * `bias` ≠ 0 (the last KC block of a product with a bias row) adds bias[j] to the finished sum, as a separate
+ * add after the product would.
+ */
+function flush(c: usize, ldc: i32, rows: i32, cols: i32, add: bool, bias: usize): void {
   const ld = <usize>ldc << 2;
   for (let r = 0; r < rows; r++) {
     const d = c + <usize>r * ld, s = TILE + (<usize>(r * NR) << 2);
     if (cols == NR) {
-      v128.store(d, add ? f32x4.add(v128.load(d), v128.load(s)) : v128.load(s));
-      v128.store(d, add ? f32x4.add(v128.load(d, 16), v128.load(s, 16)) : v128.load(s, 16), 16);
+      let v0 = add ? f32x4.add(v128.load(d), v128.load(s)) : v128.load(s);
+      let v1 = add ? f32x4.add(v128.load(d, 16), v128.load(s, 16)) : v128.load(s, 16);
+      if (bias) { v0 = f32x4.add(v0, v128.load(bias)); v1 = f32x4.add(v1, v128.load(bias, 16)); }
+      v128.store(d, v0);
+      v128.store(d, v1, 16);
     } else {
       for (let j = 0; j < cols; j++) {
         const v = load<f32>(s + (<usize>j << 2));
-        store<f32>(d + (<usize>j << 2), add ? load<f32>(d + (<usize>j << 2)) + v : v);
+        let x = add ? load<f32>(d + (<usize>j << 2)) + v : v;
+        if (bias) x += load<f32>(bias + (<usize>j << 2));
+        store<f32>(d + (<usize>j << 2), x);
       }
     }
   }
 }
 
 /**
- * C[b] (m × n, rows ldc apart, matrices cBS apart) = op(A[b]) · op(B[b]); A[b] starts aBS elements after
- * A[b-1], B likewise. ap / bp: scratch of MC·KC and KC·NC floats. Requires k ≥ 1. Each element's sum runs
- * over k in the same order whatever the block of C a call covers, so callers may split C among threads.
+ * C[b] (m × n, rows ldc apart, matrices cBS apart) = op(A[b]) · op(B[b]) (+ the row `bias`[n] where ≠ 0);
+ * A[b] starts aBS elements after A[b-1], B likewise. ap / bp: scratch of MC·KC and KC·NC floats. Requires
+ * k ≥ 1. Each element's sum runs over k in the same order whatever the block of C a call covers, so callers
+ * may split C among threads.
  */
 export function matmul(a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
-  rsA: i32, csA: i32, rsB: i32, csB: i32, aBS: i32, bBS: i32, ldc: i32, cBS: i32, ap: usize, bp: usize): void {
+  rsA: i32, csA: i32, rsB: i32, csB: i32, aBS: i32, bBS: i32, ldc: i32, cBS: i32, ap: usize, bp: usize, bias: usize): void {
   for (let bi = 0; bi < batch; bi++) {
     const A = a + (<usize>(bi * aBS) << 2), B = b + (<usize>(bi * bBS) << 2);
     const C = c + (<usize>(bi * cBS) << 2);
@@ -176,7 +186,8 @@ export function matmul(a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32,
           for (let jr = 0; jr < nc; jr += NR) {
             for (let ir = 0; ir < mc; ir += MR) {
               mmKernel(ap + (<usize>(ir * kc) << 2), bp + (<usize>(jr * kc) << 2), kc, TILE);
-              flush(C + (<usize>((ic + ir) * ldc + jc + jr) << 2), ldc, min(MR, mc - ir), min(NR, nc - jr), pc > 0);
+              flush(C + (<usize>((ic + ir) * ldc + jc + jr) << 2), ldc, min(MR, mc - ir), min(NR, nc - jr), pc > 0,
+                bias && pc + kc >= k ? bias + (<usize>(jc + jr) << 2) : 0);
             }
           }
         }
@@ -202,5 +213,15 @@ export function addBlocks(c: usize, s: usize, count: i32, stride: i32, n: i32): 
     let acc = load<f32>(c + (<usize>i << 2));
     for (let b = 0; b < count; b++) acc += load<f32>(s + <usize>b * step + (<usize>i << 2));
     store<f32>(c + (<usize>i << 2), acc);
+  }
+}
+
+/** c[r·n + j] += v[j] for r < rows, j < n: a bias row after addBlocks (the order a separate add keeps). */
+export function addRowVector(c: usize, v: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = c + (<usize>(r * n) << 2);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) v128.store(row + (<usize>j << 2), f32x4.add(v128.load(row + (<usize>j << 2)), v128.load(v + (<usize>j << 2))));
+    for (; j < n; j++) store<f32>(row + (<usize>j << 2), load<f32>(row + (<usize>j << 2)) + load<f32>(v + (<usize>j << 2)));
   }
 }
