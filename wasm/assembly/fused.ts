@@ -12,12 +12,11 @@
 // rescaled by exp(old − new max) in f64). Fixed tiling and order, so the bits never vary.
 //
 // Backward (P = dy_i·(exp(s_ij − lse_i) − [j = t_i])): per key block and row block, the S tiles (the
-// forward's cached ones, or recomputed) become P in place in NR-key B panels (depth = the block's rows), with
-// a transposed copy in PA (MR-row A panels, depth = the block's keys). Then dq[rows] += PA·K (B = KN, the key
-// block as d-column panels) and the row block's dkᵀ[d, keys] = Qᵀ·PB (A = QT, Qᵀ as MR-dim panels) goes to
-// a partial of its own, both by the same micro-kernel; the partials are added in row-block order at the end.
-// dq accumulates over key blocks in order.
-import { MR, NR, mmKernel, packA, packB } from './matmul';
+// forward's cached ones, or recomputed) become P in place in NR-key B panels (depth = the block's rows). Then
+// dq[rows] += P·K (mmKernelTiles reads P's tiles as the A operand; B = KN, the key block as d-column panels)
+// and the row block's dkᵀ[d, keys] = Qᵀ·PB (A = QT, Qᵀ as MR-dim panels) goes to a partial of its own; the
+// partials are added in row-block order at the end. dq accumulates over key blocks in order.
+import { MR, NR, mmKernel, mmKernelTiles, packA, packB } from './matmul';
 import { expFast4 } from './vmath';
 import { at, at64, madd } from './util';
 import { CE_TILE as TILE } from './local';
@@ -137,13 +136,10 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
 
 /**
  * Turns the score tile at `tile` (MR rows from i0, NR keys from j0, row stride NR) into
- * P = dy_i·(exp(s − lse_i) − [j = t_i]) in place, and writes it transposed into the A panel `pa`
- * (depth nb: element (r, j) at pa[j·MR + r]). Rows ≥ rows and keys ≥ nb become 0 / are skipped.
+ * P = dy_i·(exp(s − lse_i) − [j = t_i]) in place. Rows ≥ rows become 0.
  */
 // @ts-ignore: decorator
-@inline function scoresToP(tile: usize, pa: usize, i0: i32, rows: i32, j0: i32, nb: i32, k0: i32,
-  t: usize, lse: usize, dy: usize): void {
-  const full = j0 + NR <= nb;
+@inline function scoresToP(tile: usize, i0: i32, rows: i32, j0: i32, k0: i32, t: usize, lse: usize, dy: usize): void {
   for (let r = 0; r < MR; r++) {
     const i = i0 + r, p = tile + (<usize>(r * NR) << 2);
     let v0 = f32x4.splat(0), v1 = v0;
@@ -160,15 +156,6 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
       v0 = f32x4.mul(e0, g); v1 = f32x4.mul(e1, g);
     }
     v128.store(p, v0); v128.store(p, v1, 16);
-    const q = pa + (<usize>(j0 * MR + r) << 2);
-    if (full) {
-      v128.store32_lane(q, v0, 0, 0); v128.store32_lane(q, v0, 1, 20);
-      v128.store32_lane(q, v0, 2, 40); v128.store32_lane(q, v0, 3, 60);
-      v128.store32_lane(q, v1, 0, 80); v128.store32_lane(q, v1, 1, 100);
-      v128.store32_lane(q, v1, 2, 120); v128.store32_lane(q, v1, 3, 140);
-    } else {
-      for (let j = 0; j < nb - j0; j++) store<f32>(q + (<usize>(j * MR) << 2), load<f32>(at(p, j)));
-    }
   }
 }
 
@@ -188,26 +175,26 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
 
 /**
  * One row block (rb rows from r0) against one key block (nb keys from k0, packed as kb and kn): the P tiles
- * into pb (PB panel j0/NR holds CE_RB rows of NR keys) with a transposed copy in pa (PA panel i/MR holds nb
- * keys of MR rows), then dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c]. With `cached`, pb already holds the
- * score tiles (the forward's, the same bits) and qa, kb go unused.
+ * into pb (PB panel j0/NR holds CE_RB rows of NR keys), then dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c], the
+ * micro-kernel reading P's tiles in place (mmKernelTiles). With `cached`, pb already holds the score tiles
+ * (the forward's, the same bits) and qa, kb go unused.
  */
 // @ts-ignore: decorator
-@inline function rowBlockPDq(qa: usize, kb: usize, kn: usize, pb: usize, pa: usize, dq: usize, r0: i32, rb: i32,
+@inline function rowBlockPDq(qa: usize, kb: usize, kn: usize, pb: usize, dq: usize, r0: i32, rb: i32,
   rows: i32, nb: i32, d: i32, k0: i32, t: usize, lse: usize, dy: usize, cached: bool): void {
   const rbp = roundUp(rb, MR), nbp = roundUp(nb, NR), d8 = roundUp(d, NR);
   for (let i = 0; i < rbp; i += MR) {
-    const ap = qa + (<usize>((r0 + i) * d) << 2), paPanel = pa + (<usize>(i * nb) << 2);
+    const ap = qa + (<usize>((r0 + i) * d) << 2);
     for (let j0 = 0; j0 < nbp; j0 += NR) {
       const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
       if (!cached) mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
-      scoresToP(tile, paPanel, r0 + i, rows, j0, nb, k0, t, lse, dy);
+      scoresToP(tile, r0 + i, rows, j0, k0, t, lse, dy);
     }
   }
   for (let c = 0; c < d8; c += NR) {
     const bp = kn + (<usize>(c * nb) << 2);
     for (let i = 0; i < rbp; i += MR) {
-      mmKernel(pa + (<usize>(i * nb) << 2), bp, nb, TILE);
+      mmKernelTiles(pb + (<usize>(i * NR) << 2), <usize>(CE_RB * NR) << 2, bp, nb, TILE);
       addTile(dq + (<usize>((r0 + i) * d + c) << 2), d, min(MR, rb - i), min(NR, d - c));
     }
   }
@@ -219,9 +206,9 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
 // block's Qᵀ·P to its own dkᵀ partial; then ceGradKeys (the threads split the keys) adds the partials in
 // row-block order into dk. Every element is summed in the same order on any number of threads.
 
-/** Scratch bytes of one ceGradRows part (key panels, P and its transpose) or ceGradKeys part (dkᵀ of its keys). */
+/** Scratch bytes of one ceGradRows part (key panels and P) or ceGradKeys part (dkᵀ of its keys). */
 export function ceGradPartScratch(d: i32, groupKeys: i32): i32 {
-  const a = bytes64(CE_NB * d) + bytes64(roundUp(d, NR) * CE_NB) + 2 * bytes64(CE_RB * CE_NB);
+  const a = bytes64(CE_NB * d) + bytes64(roundUp(d, NR) * CE_NB) + bytes64(CE_RB * CE_NB);
   return <i32>max(a, bytes64(roundUp(d, MR) * roundUp(groupKeys, NR)));
 }
 
@@ -256,7 +243,7 @@ export function ceGradPartialBytes(d: i32, groupKeys: i32): i32 {
 export function ceGradRows(qa: usize, qt: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, rows: i32, d: i32,
   k0: i32, k1: i32, r0: i32, r1: i32, cache: usize, partials: usize, scratch: usize): void {
   const d5 = roundUp(d, MR), d8 = roundUp(d, NR), gkp = roundUp(k1 - k0, NR);
-  const kb = scratch, kn = kb + bytes64(CE_NB * d), pa = kn + bytes64(d8 * CE_NB), own = pa + bytes64(CE_RB * CE_NB);
+  const kb = scratch, kn = kb + bytes64(CE_NB * d), own = kn + bytes64(d8 * CE_NB);
   const partialBytes = bytes64(d5 * gkp);
   if (k0 == 0) memory.fill(dq + (<usize>(r0 * d) << 2), 0, <usize>((min(r1, rows) - r0) * d) << 2);
   for (let kk = k0; kk < k1; kk += CE_NB) {
@@ -267,7 +254,7 @@ export function ceGradRows(qa: usize, qt: usize, k: usize, t: usize, lse: usize,
     for (let rs = r0; rs < r1; rs += CE_RB) {
       const rb = min(CE_RB, rows - rs);
       const pb = cache ? pRegion(cache, rows, kk / CE_NB, rs) : own;
-      rowBlockPDq(qa, kb, kn, pb, pa, dq, rs, rb, rows, nb, d, kk, t, lse, dy, cache != 0);
+      rowBlockPDq(qa, kb, kn, pb, dq, rs, rb, rows, nb, d, kk, t, lse, dy, cache != 0);
       // this row block's dkᵀ[c, j] = Σ_i q[rs + i, c]·P[i, j], while P is still in cache
       const part = partials + <usize>(rs / CE_RB) * partialBytes + (<usize>(kk - k0) << 2);
       for (let j0 = 0; j0 < nbp; j0 += NR) {

@@ -139,6 +139,36 @@ export function mmKernel(ap: usize, bp: usize, kc: i32, out: usize): void {
 }
 
 /**
+ * out[MR×NR] = A·B as mmKernel computes it (the same sums), with A's rows read from row-major MR×NR tiles
+ * instead of a packed panel: depth p is column p mod NR of tile ⌊p/NR⌋, the tiles `tileStride` bytes apart.
+ * The fused cross-entropy's dq = P·K reads its P tiles where they are (fused.ts), with no transposed copy.
+ */
+export function mmKernelTiles(tile: usize, tileStride: usize, bp: usize, kc: i32, out: usize): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+  // one flat loop (nested ones make V8 spill the accumulators); row r of a tile is r·NR floats (32 bytes) on
+  for (let p = 0; p < kc; p++) {
+    const ap = tile + <usize>(p >> 3) * tileStride + (<usize>(p & 7) << 2);
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 32);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 64);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 96);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(ap, 128);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    bp += NR * 4;
+  }
+  const t = out;
+  v128.store(t, c00); v128.store(t, c01, 16); v128.store(t, c10, 32); v128.store(t, c11, 48);
+  v128.store(t, c20, 64); v128.store(t, c21, 80); v128.store(t, c30, 96); v128.store(t, c31, 112);
+  v128.store(t, c40, 128); v128.store(t, c41, 144);
+}
+
+/**
  * Stores (or adds, for later KC blocks) the valid rows×cols corner of TILE into C (rows ldc apart); with
  * `bias` ≠ 0 (the last KC block of a product with a bias row) adds bias[j] to the finished sum, as a separate
  * add after the product would.
