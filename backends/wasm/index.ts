@@ -133,8 +133,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 }
 
 /** The kernels that calls may split over threads. */
-const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'philoxMask', 'boxMuller', 'topk', 'softmax',
-  'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys', 'gramF64Rows', 'gramF64Tiles'];
+const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'philoxMask', 'boxMuller',
+  'topk', 'softmax', 'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm', 'dotCrossEntropy',
+  'ceGradRows', 'ceGradKeys', 'gramF64Rows', 'gramF64Tiles'];
 
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
 const SPLIT_FLOPS = 1 << 20;
