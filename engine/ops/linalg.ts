@@ -48,19 +48,17 @@ export function matmul(a: Tensor, b: Tensor, { transA = false, transB = false }:
  * const y = linear(x, weight, bias);   // [B, 64] · [128, 64]ᵀ + [128] → [B, 128]
  */
 export function linear(x: Tensor, w: Tensor, b: Tensor): Tensor {
-  checkDtype(b, 'f32', 'linear', 'b');
+  for (const [t, name] of [[x, 'x'], [w, 'w'], [b, 'b']] as const) checkDtype(t, 'f32', 'linear', name);
   sameBackend('linear', x, w, b);
   if (x.rank !== 2 || w.rank !== 2 || b.rank !== 1 || x.shape[1] !== w.shape[1] || b.shape[0] !== w.shape[0]) {
     throw new Error(`linear: needs x [m, k], w [n, k] and b [n], got ${fmt(x.shape)}, ${fmt(w.shape)} and ${fmt(b.shape)}`);
   }
-  const fused = x.backend.matmulBias;
-  if (!fused) return add(matmul(x, w, { transB: true }), b);
-  checkDtype(x, 'f32', 'linear', 'x');
-  checkDtype(w, 'f32', 'linear', 'w');
+  const be = x.backend;
+  if (!be.matmulBias) return add(matmul(x, w, { transB: true }), b);
   const [m, k] = x.shape, n = w.shape[0];
-  const out = fused.call(x.backend, x.storage, w.storage, b.storage,
+  const out = be.matmulBias(x.storage, w.storage, b.storage,
     { batch: 1, m, n, k, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 });
-  const y = new Tensor(out, [m, n], 'f32', x.backend);
+  const y = new Tensor(out, [m, n], 'f32', be);
   record('linear', [x, w, b], [y]);
   return y;
 }

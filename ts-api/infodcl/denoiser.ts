@@ -41,17 +41,15 @@ export class Denoiser extends Module {
   stepEmbedding(t: Int32Array): StepEmbedding {
     // rows of the [T, dim] table of every step's sinusoid, computed once: the same values, none of the sin/cos
     this.sinusoids ??= sinusoidalEmbedding(Int32Array.from({ length: this.T }, (_, i) => i), this.dim);
-    const slot = new Int32Array(this.T).fill(-1);
-    const index = new Int32Array(t.length);
-    const rows: Float32Array[] = [];
+    const d = this.dim, slot = new Int32Array(this.T).fill(-1), index = new Int32Array(t.length);
+    const rows = new Float32Array(Math.min(this.T, t.length) * d); // the distinct steps' sinusoids, first seen first
+    let distinct = 0;
     t.forEach((v, r) => {
       if (!Number.isInteger(v) || v < 0 || v >= this.T) throw new Error(`denoiser: step ${v} (row ${r}) is outside [0, ${this.T})`);
-      if (slot[v] < 0) slot[v] = rows.push(this.sinusoids!.subarray(v * this.dim, (v + 1) * this.dim)) - 1;
+      if (slot[v] < 0) rows.set(this.sinusoids!.subarray(v * d, (v + 1) * d), (slot[v] = distinct++) * d);
       index[r] = slot[v];
     });
-    const sinusoids = new Float32Array(rows.length * this.dim);
-    rows.forEach((row, i) => sinusoids.set(row, i * this.dim));
-    return { table: this.stepMlp.forward(tensor(sinusoids, [rows.length, this.dim])), index: tensor(index) };
+    return { table: this.stepMlp.forward(tensor(rows.subarray(0, distinct * d), [distinct, d])), index: tensor(index) };
   }
 
   /** x̂0 = f(x, c, t) = diffuser([x ‖ c ‖ τ(t)]) with a guide `c`: [B, d] rows, or one row [1, d] for all. */
