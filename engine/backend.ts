@@ -147,7 +147,7 @@ export interface Backend {
    * dq_i = dy_i (Σ_j p_ij k_j − k_{t_i}), dk_j = Σ_i dy_i (p_ij − [t_i = j]) q_i, each summed in ascending order.
    * `scores` is what the forward returned when asked to keep its scores (in a layout of the backend's own,
    * bounded in size, or nothing): the gradient then reads the scores instead of recomputing them, with the
-   * same result.
+   * same result up to rounding.
    */
   dotCrossEntropyGrad?(q: Storage, k: Storage, targets: Storage, lse: Storage, dy: Storage, rows: number, n: number, d: number,
     scores?: Storage): { dq: Storage; dk: Storage };

@@ -74,7 +74,7 @@ interface Kernels {
   ceGradPartScratch(d: number, groupKeys: number): number;
   ceGradPartialBytes(d: number, groupKeys: number): number;
   ceGradRows(qa: number, qt: number, k: number, t: number, lse: number, dy: number, dq: number, rows: number, d: number,
-    k0: number, k1: number, r0: number, r1: number, cache: number, partials: number, scratch: number): void;
+    k0: number, k1: number, r0: number, r1: number, cache: number, n: number, partials: number, scratch: number): void;
   ceGradKeys(partials: number, dk: number, rows: number, d: number, k0: number, nk: number,
     j0a: number, j0b: number, scratch: number): void;
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
@@ -148,7 +148,7 @@ const CE_PARTIAL_BYTES = 8 << 20;
 
 /**
  * Largest score cache that a training forward keeps for its gradient (which then skips one of its three
- * products): 20 MB for Office's 2000 × 2420. Past it the gradient recomputes the scores, so memory stays
+ * products and every exp): 20 MB for Office's 2000 × 2420. Past it the gradient recomputes the scores, so memory stays
  * bounded whatever the catalogue size.
  */
 const CE_CACHE_BYTES = 64 << 20;
@@ -702,7 +702,7 @@ export class WasmBackend implements Backend {
     for (let k0 = 0; k0 < n; k0 += group) {
       const k1 = Math.min(n, k0 + group);
       this.split('ceGradRows', parts(rows, count, RB),
-        (s, e, t) => [qa, qt, pk, pt, pl, pd, dq.ptr, rows, d, k0, k1, s, e, cache, pp, part(t)]);
+        (s, e, t) => [qa, qt, pk, pt, pl, pd, dq.ptr, rows, d, k0, k1, s, e, cache, n, pp, part(t)]);
       this.split('ceGradKeys', parts(roundUp(k1 - k0, NR), count, NR),
         (s, e, t) => [pp, dk.ptr, rows, d, k0, k1 - k0, s, e, part(t)]);
     }

@@ -11,11 +11,15 @@
 // the block max and Σ exp(s − max) update a running (max, sum) pair (online log-sum-exp; sums in f64,
 // rescaled by exp(old − new max) in f64). Fixed tiling and order, so the bits never vary.
 //
-// Backward (P = dy_i·(exp(s_ij − lse_i) − [j = t_i])): per key block and row block, the S tiles (the
-// forward's cached ones, or recomputed) become P in place in NR-key B panels (depth = the block's rows). Then
-// dq[rows] += P·K (mmKernelTiles reads P's tiles as the A operand; B = KN, the key block as d-column panels)
-// and the row block's dkᵀ[d, keys] = Qᵀ·PB (A = QT, Qᵀ as MR-dim panels) goes to a partial of its own; the
-// partials are added in row-block order at the end. dq accumulates over key blocks in order.
+// A training forward may keep its tiles for the gradient (the score cache): each row's terms exp(s − m) of
+// its sum, m the running max after their key block, which it also keeps.
+//
+// Backward (P = dy_i·(exp(s_ij − lse_i) − [j = t_i])): per key block and row block, the S tiles (recomputed,
+// or the cache's terms, times exp(m − lse_i): no exp per element) become P in place in NR-key B panels
+// (depth = the block's rows). Then dq[rows] += P·K (mmKernelTiles reads P's tiles as the A operand;
+// B = KN, the key block as d-column panels) and the row block's dkᵀ[d, keys] = Qᵀ·PB (A = QT, Qᵀ as
+// MR-dim panels) goes to a partial of its own; the partials are added in row-block order at the end. dq
+// accumulates over key blocks in order.
 import { MR, NR, mmKernel, mmKernelTiles, packA, packB } from './matmul';
 import { expFast4 } from './vmath';
 import { at, at64, madd } from './util';
@@ -52,16 +56,28 @@ function exactRowMax(qi: usize, k: usize, n: i32, d: i32): f32 {
   return m;
 }
 
-/** Bytes of the score cache of a batch of `rows` queries against n keys (P regions of every key block). */
+/**
+ * Bytes of the score cache of a batch of `rows` queries against n keys: the P regions of every key block,
+ * then each row's running max after each key block (f32 [blocks, rows padded to CE_RB]).
+ */
 export function ceScoreCacheBytes(rows: i32, n: i32): i32 {
-  return roundUp(max(n, 1), CE_NB) * roundUp(rows, CE_RB) * 4;
+  return (roundUp(max(n, 1), CE_NB) + roundUp(max(n, 1), CE_NB) / CE_NB) * roundUp(rows, CE_RB) * 4;
+}
+
+/** The running max of row 0 after key block g, in the score cache (rows: all rows of the batch). */
+// @ts-ignore: decorator
+@inline function cachedMax(cache: usize, rows: i32, n: i32, g: i32): usize {
+  const rowsP = roundUp(rows, CE_RB);
+  return cache + (<usize>((roundUp(max(n, 1), CE_NB) + g) * rowsP) << 2);
 }
 
 /**
  * loss[i] = lse[i] − q_i·k_{t_i}, lse[i] = log Σ_j exp(q_i·k_j); a row whose max score is +Inf or NaN gets
  * that max as lse (as logSumExp). Targets must lie in [0, n); n ≥ 1 when rows ≥ 1.
- * With `cache` (≠ 0; ceScoreCacheBytes(allRows, n) bytes) the score tiles are kept there, laid out as the
- * gradient's P regions with these rows starting at row `row0` of `allRows`, so the gradient skips them.
+ * With `cache` (≠ 0; ceScoreCacheBytes(allRows, n) bytes) the tiles are kept there, laid out as the
+ * gradient's P regions with these rows starting at row `row0` of `allRows`, so that the gradient needs
+ * neither the product nor an exp: once a row's running max m is finite, its tiles hold exp(s − m) for the
+ * m of their key block (the terms of the sum), else the raw scores; the maxima are kept too (cachedMax).
  */
 export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: usize,
   rows: i32, n: i32, d: i32, scratch: usize, cache: usize, row0: i32, allRows: i32): void {
@@ -105,6 +121,7 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
           max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
         const i = i0 + r;
         const m = load<f32>(at(mx, i)), nm = max(m, bm);
+        if (cache) store<f32>(at(cachedMax(cache, allRows, n, k0 / CE_NB), row0 + i), nm);
         if (nm == -Infinity) continue; // nothing but −Inf (or NaN) so far
         store<f32>(at(mx, i), nm);
         if (nm == Infinity) continue; // sticky
@@ -112,9 +129,16 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
         const vm = f32x4.splat(nm);
         for (let j0 = 0; j0 < nbp; j0 += NR) {
           const p = base + (<usize>(j0 * ts) << 2);
-          const e = f32x4.add(expFast4(f32x4.sub(v128.load(p), vm)), expFast4(f32x4.sub(v128.load(p, 16), vm)));
+          const e0 = expFast4(f32x4.sub(v128.load(p), vm)), e1 = expFast4(f32x4.sub(v128.load(p, 16), vm));
+          v128.store(p, e0); v128.store(p, e1, 16); // the cache's terms (the small buffer's go unused)
+          const e = f32x4.add(e0, e1);
           s0 = f64x2.add(s0, f64x2.promote_low_f32x4(e));
           s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));
+        }
+        // keys past the end: their terms are 0 in the cache (not the ~1e−38 of expFast4(−Inf), subnormal in P)
+        if (nb < nbp) {
+          const last = base + (<usize>((nbp - NR) * ts) << 2);
+          for (let j = nb - (nbp - NR); j < NR; j++) store<f32>(at(last, j), 0);
         }
         const s = f64x2.add(s0, s1), blockSum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
         // the running sum, rescaled to the new max (nothing to rescale before the first finite max)
@@ -135,17 +159,26 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
 }
 
 /**
- * Turns the score tile at `tile` (MR rows from i0, NR keys from j0, row stride NR) into
- * P = dy_i·(exp(s − lse_i) − [j = t_i]) in place. Rows ≥ rows become 0.
+ * Turns the tile at `tile` (MR rows from i0, NR keys from j0, row stride NR) into
+ * P = dy_i·(exp(s − lse_i) − [j = t_i]) in place. Rows ≥ rows become 0. With `mx` (the forward's maxima of
+ * this key block, cachedMax) a row whose max m is finite holds the forward's exp(s − m), which only needs
+ * the factor exp(m − lse_i) that `fac` holds from row r0 on (cacheFactors); other rows hold raw scores.
  */
 // @ts-ignore: decorator
-@inline function scoresToP(tile: usize, i0: i32, rows: i32, j0: i32, k0: i32, t: usize, lse: usize, dy: usize): void {
+@inline function scoresToP(tile: usize, i0: i32, rows: i32, j0: i32, k0: i32, t: usize, lse: usize, dy: usize,
+  mx: usize, fac: usize, r0: i32): void {
   for (let r = 0; r < MR; r++) {
     const i = i0 + r, p = tile + (<usize>(r * NR) << 2);
     let v0 = f32x4.splat(0), v1 = v0;
     if (i < rows) {
-      const l = f32x4.splat(load<f32>(at(lse, i)));
-      let e0 = expFast4(f32x4.sub(v128.load(p), l)), e1 = expFast4(f32x4.sub(v128.load(p, 16), l));
+      let e0: v128, e1: v128;
+      if (mx && isFinite(load<f32>(at(mx, i)))) {
+        const f = f32x4.splat(load<f32>(at(fac, i - r0)));
+        e0 = f32x4.mul(v128.load(p), f); e1 = f32x4.mul(v128.load(p, 16), f);
+      } else {
+        const l = f32x4.splat(load<f32>(at(lse, i)));
+        e0 = expFast4(f32x4.sub(v128.load(p), l)); e1 = expFast4(f32x4.sub(v128.load(p, 16), l));
+      }
       const tj = load<i32>(at(t, i)) - k0 - j0;
       if (<u32>tj < <u32>NR) { // the target key is in this tile: subtract 1 in its lane
         v128.store(p, e0); v128.store(p, e1, 16);
@@ -173,22 +206,32 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
   }
 }
 
+/** fac[r] = exp(m − lse) rounded to f32 for rows r0 + r (r < rb) whose cached max m is finite. */
+// @ts-ignore: decorator
+@inline function cacheFactors(mx: usize, lse: usize, fac: usize, r0: i32, rb: i32): void {
+  for (let r = 0; r < rb; r++) {
+    const m = load<f32>(at(mx, r0 + r));
+    if (isFinite(m)) store<f32>(at(fac, r), <f32>Math.exp(<f64>m - <f64>load<f32>(at(lse, r0 + r))));
+  }
+}
+
 /**
  * One row block (rb rows from r0) against one key block (nb keys from k0, packed as kb and kn): the P tiles
  * into pb (PB panel j0/NR holds CE_RB rows of NR keys), then dq[r0 + i, c] += Σ_j P[i, j]·k[k0 + j, c], the
- * micro-kernel reading P's tiles in place (mmKernelTiles). With `cached`, pb already holds the score tiles
- * (the forward's, the same bits) and qa, kb go unused.
+ * micro-kernel reading P's tiles in place (mmKernelTiles). With the forward's maxima `mx` ≠ 0, pb already
+ * holds the forward's tiles (scoresToP) and qa, kb go unused.
  */
 // @ts-ignore: decorator
 @inline function rowBlockPDq(qa: usize, kb: usize, kn: usize, pb: usize, dq: usize, r0: i32, rb: i32,
-  rows: i32, nb: i32, d: i32, k0: i32, t: usize, lse: usize, dy: usize, cached: bool): void {
+  rows: i32, nb: i32, d: i32, k0: i32, t: usize, lse: usize, dy: usize, mx: usize, fac: usize): void {
   const rbp = roundUp(rb, MR), nbp = roundUp(nb, NR), d8 = roundUp(d, NR);
+  if (mx) cacheFactors(mx, lse, fac, r0, rb);
   for (let i = 0; i < rbp; i += MR) {
     const ap = qa + (<usize>((r0 + i) * d) << 2);
     for (let j0 = 0; j0 < nbp; j0 += NR) {
       const tile = pb + (<usize>(j0 * CE_RB + i * NR) << 2);
-      if (!cached) mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
-      scoresToP(tile, r0 + i, rows, j0, k0, t, lse, dy);
+      if (!mx) mmKernel(ap, kb + (<usize>(j0 * d) << 2), d, tile);
+      scoresToP(tile, r0 + i, rows, j0, k0, t, lse, dy, mx, fac, r0);
     }
   }
   for (let c = 0; c < d8; c += NR) {
@@ -208,7 +251,7 @@ export function dotCrossEntropy(q: usize, k: usize, t: usize, loss: usize, lse: 
 
 /** Scratch bytes of one ceGradRows part (key panels and P) or ceGradKeys part (dkᵀ of its keys). */
 export function ceGradPartScratch(d: i32, groupKeys: i32): i32 {
-  const a = bytes64(CE_NB * d) + bytes64(roundUp(d, NR) * CE_NB) + bytes64(CE_RB * CE_NB);
+  const a = bytes64(CE_NB * d) + bytes64(roundUp(d, NR) * CE_NB) + bytes64(CE_RB * CE_NB) + bytes64(CE_RB);
   return <i32>max(a, bytes64(roundUp(d, MR) * roundUp(groupKeys, NR)));
 }
 
@@ -237,13 +280,13 @@ export function ceGradPartialBytes(d: i32, groupKeys: i32): i32 {
  * Rows [r0, r1) (r0 a multiple of CE_RB) against the keys [k0, k1) (k0 a multiple of CE_NB): dq[r] += P·K
  * key block by key block (zeroed first, in the group from key 0), and row block b's Qᵀ·P into the partial at
  * partials + b·ceGradPartialBytes(d, k1 − k0). qa: Q packed as A panels (packA(q, d, 1, rows, d, qa)), unused
- * with a cache; qt: Qᵀ as A panels over all rows (packA(q, 1, d, d, rows, qt)). With `cache` ≠ 0 the scores
- * come from the forward's score cache (the same bits), else they are computed here.
+ * with a cache; qt: Qᵀ as A panels over all rows (packA(q, 1, d, d, rows, qt)). With `cache` ≠ 0 (the
+ * forward's, over n keys) the scores and exps come from there, else they are computed here.
  */
 export function ceGradRows(qa: usize, qt: usize, k: usize, t: usize, lse: usize, dy: usize, dq: usize, rows: i32, d: i32,
-  k0: i32, k1: i32, r0: i32, r1: i32, cache: usize, partials: usize, scratch: usize): void {
+  k0: i32, k1: i32, r0: i32, r1: i32, cache: usize, n: i32, partials: usize, scratch: usize): void {
   const d5 = roundUp(d, MR), d8 = roundUp(d, NR), gkp = roundUp(k1 - k0, NR);
-  const kb = scratch, kn = kb + bytes64(CE_NB * d), own = kn + bytes64(d8 * CE_NB);
+  const kb = scratch, kn = kb + bytes64(CE_NB * d), own = kn + bytes64(d8 * CE_NB), fac = own + bytes64(CE_RB * CE_NB);
   const partialBytes = bytes64(d5 * gkp);
   if (k0 == 0) memory.fill(dq + (<usize>(r0 * d) << 2), 0, <usize>((min(r1, rows) - r0) * d) << 2);
   for (let kk = k0; kk < k1; kk += CE_NB) {
@@ -254,7 +297,8 @@ export function ceGradRows(qa: usize, qt: usize, k: usize, t: usize, lse: usize,
     for (let rs = r0; rs < r1; rs += CE_RB) {
       const rb = min(CE_RB, rows - rs);
       const pb = cache ? pRegion(cache, rows, kk / CE_NB, rs) : own;
-      rowBlockPDq(qa, kb, kn, pb, dq, rs, rb, rows, nb, d, kk, t, lse, dy, cache != 0);
+      const mx = cache ? cachedMax(cache, rows, n, kk / CE_NB) : 0;
+      rowBlockPDq(qa, kb, kn, pb, dq, rs, rb, rows, nb, d, kk, t, lse, dy, mx, fac);
       // this row block's dkᵀ[c, j] = Σ_i q[rs + i, c]·P[i, j], while P is still in cache
       const part = partials + <usize>(rs / CE_RB) * partialBytes + (<usize>(kk - k0) << 2);
       for (let j0 = 0; j0 < nbp; j0 += NR) {
