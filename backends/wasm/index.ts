@@ -65,7 +65,8 @@ interface Kernels {
   scatterAddRows(src: number, idx: number, out: number, rows: number, outRows: number, d: number, acc: number): void;
   spmm(indptr: number, indices: number, values: number, dense: number, out: number, rows: number, d: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, b1: number, oneMinusB1: number,
-    b2: number, oneMinusB2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number): void;
+    b2: number, oneMinusB2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number, fused: number): void;
+  maddFused(a: number, b: number, c: number): number;
   dotCrossEntropyScratch(rows: number, n: number, d: number): number;
   dotCrossEntropy(q: number, k: number, t: number, loss: number, lse: number, rows: number, n: number, d: number,
     scratch: number, cache: number, row0: number, allRows: number): void;
@@ -190,6 +191,8 @@ export class WasmBackend implements Backend {
   private pool: ThreadPool | null = null;
   /** Each thread's block for the kernels' small per-thread tiles (wasm/assembly/local.ts). */
   readonly locals: number[];
+  /** 1 where the build's relaxed multiply-add rounds once: Adam's fma32 steps then take that instruction. */
+  private readonly fusedMadd: number;
 
   /** `threads` is what the build allows; attach() then sets how many actually run. */
   constructor(kernels: Kernels, public threads: number, readonly simd: SimdLevel | 'given', private splitScale = 1) {
@@ -198,6 +201,7 @@ export class WasmBackend implements Backend {
     const bytes = kernels.LOCAL_BYTES.value;
     this.locals = Array.from({ length: threads }, () => this.heap.alloc(bytes));
     kernels.setLocal(this.locals[0]);
+    this.fusedMadd = kernels.maddFused(1 + 2 ** -23, 1 - 2 ** -23, -1) ? 1 : 0;
   }
 
   /** The worker threads (null: run on the calling thread only). */
@@ -779,7 +783,7 @@ export class WasmBackend implements Backend {
     const consts = [f(beta1), f(1 - beta1), f(beta2), f(1 - beta2), f(-lr / (1 - beta1 ** step)),
       f(Math.sqrt(1 - beta2 ** step)), f(eps), f(weightDecay)];
     this.split('adam', this.ranges(n, 4 * n, SPLIT_ELEMENTS),
-      (s, e) => [pp + 4 * s, pg + 4 * s, pm + 4 * s, pv + 4 * s, e - s, ...consts]);
+      (s, e) => [pp + 4 * s, pg + 4 * s, pm + 4 * s, pv + 4 * s, e - s, ...consts, this.fusedMadd]);
   }
 }
 

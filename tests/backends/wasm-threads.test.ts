@@ -7,6 +7,7 @@ import type { Backend, Storage } from '../../engine/backend.js';
 import { createWasmBackend, type WasmBackend } from '../../backends/wasm/index.js';
 import { relaxedSimdSupported } from '../../backends/wasm/load.js';
 import { assertClose } from '../helpers.js';
+import { createReferenceBackend } from '../../backends/reference/index.js';
 
 setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20: lets the relaxed build run too
 
@@ -124,6 +125,29 @@ for (const simd of builds) {
     }
   });
 }
+
+test('adam: both builds give the reference\'s fma32 bits (the relaxed one through its fused multiply-add)', async () => {
+  const n = 4099, f32 = (x: Float32Array) => Float32Array.from(x);
+  const p = data(n, 31), g = data(n, 32), m = data(n, 33, -0.1, 0.1), v = data(n, 34, 0, 0.1);
+  // element 0: grad.add(param, alpha = wd) = (1 − 2^−23)(1 + 2^−23) + 2^24 + 2 rounds differently once than twice
+  p[0] = 1 - 2 ** -23; g[0] = 2 ** 24 + 2;
+  const args = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1 + 2 ** -23, step: 3 };
+  const run = (b: Backend) => {
+    const s = [p, g, m, v].map((x) => b.upload(f32(x)));
+    b.adam(s[0], s[1], s[2], s[3], args);
+    return s.map((x) => Array.from(b.readSync!(x)));
+  };
+  const want = run(createReferenceBackend({ precision: 'f32' }));
+  for (const simd of ['plain', 'relaxed'] as const) {
+    const b = await createWasmBackend({ threads: 1, simd });
+    try {
+      const got = run(b);
+      ['param', 'grad', 'm', 'v'].forEach((name, i) => assert.equal(got[i], want[i], `${simd} build: ${name}`));
+    } finally {
+      b.destroy();
+    }
+  }
+});
 
 test('threads: a bad count is refused; a module without shared memory runs on one thread', async () => {
   for (const threads of [0, 1.5, -2]) {
