@@ -220,8 +220,13 @@ export class Random {
     return p;
   }
 
+  /** normal(n, 0, std) as a tensor: drawn on the backend where it has philoxNormal (same bits, no copy), else here. */
   randn(shape: Shape, std = 1): Tensor {
-    return tensor(this.normal(sizeOf(shape), 0, std), shape);
+    const n = sizeOf(shape), b = getBackend();
+    if (!b.philoxNormal) return tensor(this.normal(n, 0, std), shape);
+    const t = new Tensor(b.philoxNormal(this.k0, this.k1, this.position, n, 0, std), shape, 'f32', b);
+    this.position += 2 * Math.ceil(n / 2);
+    return t;
   }
 
   /**

@@ -24,7 +24,7 @@ async function oneStep(cfg: InfoDclConfig, B: number, seed = 7) {
   const { value, grads } = await valueAndGrads(async () => (await model.losses(batch, noise, cfg.channels.map(() => guide), true, rng)).total, model.parameters());
   const loss = await value.item();
   const finite = (await Promise.all(grads.map((g) => g.data()))).every((a) => a.every(Number.isFinite));
-  [value, ...grads, guide].forEach((t: Tensor) => t.dispose());
+  [value, ...grads, guide, ...noise.noise as Tensor[]].forEach((t: Tensor) => t.dispose());
   model.dispose();
   return { loss, finite };
 }

@@ -3,7 +3,7 @@
  * trained jointly. Parameter names match the reference (`uEmb.weight`, `iEmb.weight`, `model_1.*`, …).
  */
 import {
-  add, affine, Embedding, gatherRows, keep, Module, mul, Random, tensor, type Tensor, tidy,
+  add, affine, Embedding, gatherRows, keep, Module, mul, Random, tensor, Tensor, tidy,
 } from '../../engine/index.js';
 import type { InfoDclConfig } from './config.js';
 import { Denoiser } from './denoiser.js';
@@ -12,8 +12,11 @@ import { makeSchedule, type DiffusionSchedule } from './schedule.js';
 
 export interface Batch { users: Int32Array; pos: Int32Array; neg: Int32Array }
 
-/** The random inputs of one step: diffusion steps (shared by channels) and one noise matrix per channel. */
-export interface StepNoise { t: Int32Array; noise: Float32Array[] }
+/**
+ * The random inputs of one step: diffusion steps (shared by channels) and one noise matrix [B, dim] per
+ * channel (a tensor, or its values).
+ */
+export interface StepNoise { t: Int32Array; noise: (Tensor | Float32Array)[] }
 
 export const LOSS_TERMS = ['recon', 'bpr', 'reg', 'bal', 'ssl', 'total'] as const;
 
@@ -43,11 +46,14 @@ export class InfoDCL extends Module {
     this.schedule = makeSchedule(config.schedule, config.steps, config.betaStart, config.betaEnd);
   }
 
-  /** Draws the step's diffusion times and per-channel Gaussian noise. */
+  /**
+   * Draws the step's diffusion times and per-channel Gaussian noise (tensors on the active backend: draw
+   * inside the step's valueAndGrads, or dispose them).
+   */
   drawNoise(batchSize: number, rng: Random): StepNoise {
     return {
       t: rng.int(batchSize, 0, this.config.steps),
-      noise: this.channels.map(() => rng.normal(batchSize * this.config.dim)),
+      noise: this.channels.map(() => rng.randn([batchSize, this.config.dim])),
     };
   }
 
@@ -79,7 +85,8 @@ export class InfoDCL extends Module {
       let xhat: Tensor;
       let target = ePos;
       if (c.flag === 2) {
-        const eps = await den.npnet.forward(tensor(noise.noise[k], [B, c.dim]), g, training, rng);
+        const n = noise.noise[k];
+        const eps = await den.npnet.forward(n instanceof Tensor ? n : tensor(n, [B, c.dim]), g, training, rng);
         const z = add(mul(ePos, sqrtAc), mul(eps.noise, sqrt1mAc));
         xhat = den.forwardUncon(z, stepEmb);
       } else {

@@ -457,6 +457,11 @@ export function where(cond: usize, condF32: bool, a: usize, b: usize, out: usize
   }
 }
 
+/** bytes zero bytes from p (memory.fill: the host's typed-array fill is slow over a shared memory). */
+export function fillZero(p: usize, bytes: usize): void {
+  memory.fill(p, 0, bytes);
+}
+
 /** f32 → i32 as ToInt32 (truncate toward zero, NaN → 0, out of range wraps), or i32 → f32 (nearest). */
 export function cast(x: usize, out: usize, n: i32, toI32: bool): void {
   let i = 0;
