@@ -420,8 +420,10 @@ export function strided(x: usize, out: usize, rank: i32, meta: usize, offset: i3
     const src = at(x, offA), dst = at(out, r * len);
     if (s == 1) memory.copy(dst, src, <usize>len << 2);
     else if (s == 0) {
-      const v = load<u32>(src);
-      for (let i = 0; i < len; i++) store<u32>(at(dst, i), v);
+      const v = load<u32>(src), v4 = i32x4.splat(v);
+      let i = 0;
+      for (; i + 4 <= len; i += 4) v128.store(at(dst, i), v4);
+      for (; i < len; i++) store<u32>(at(dst, i), v);
     } else {
       for (let i = 0; i < len; i++) store<u32>(at(dst, i), load<u32>(at(src, i * s)));
     }
