@@ -169,6 +169,16 @@ test('unaryGrad: every op against the analytic derivative', () => {
   }
 });
 
+test('unaryGrad square: (2x)·dy rounded once, bit for bit, in the vector loop and the tail', () => {
+  for (const n of [7, 1001]) {
+    const x = randn(n, -1e3, 1e3), dy = randn(n);
+    x.set([NaN, Infinity, -0, 3e38]); dy.set([1, 0, 5, 0.25]);
+    const xs = be.upload(x), ds = be.upload(dy), g = be.unaryGrad('square', xs, ds);
+    assertSameBits(read(g), Array.from(x, (v, i) => Math.fround(2 * v * dy[i])), `square' [${n}]`);
+    be.free(xs); be.free(ds); be.free(g);
+  }
+});
+
 test('affine', () => {
   for (const n of SIZES) {
     const x = randn(n), xs = be.upload(x), y = be.affine(xs, 0.3, -1.25);

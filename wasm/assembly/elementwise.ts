@@ -224,6 +224,13 @@ export function unaryGrad(op: i32, x: usize, dy: usize, out: usize, n: i32): voi
     case GELU: geluGradRun(x, dy, out, n); return;
   }
   let i = 0;
+  if (op == SQUARE) { // (2x)·dy in f64 lanes is exact there, so rounding it once gives the scalar path's bits
+    const two = f64x2.splat(2);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(at(x, i)), g = v128.load(at(dy, i));
+      v128.store(at(out, i), pack32(f64x2.mul(f64x2.mul(lo64(v), two), lo64(g)), f64x2.mul(f64x2.mul(hi64(v), two), hi64(g))));
+    }
+  }
   if (op == RELU || op == NEG || op == SIGN) { // f'(x) ∈ {0, ±1, NaN}: the f32 product is exact
     const zero = f32x4.splat(0), one = f32x4.splat(1);
     for (; i + 4 <= n; i += 4) {
