@@ -78,6 +78,11 @@ export interface Backend {
   unary(op: UnaryOp, x: Storage): Storage;
   /** dx = f'(x) · dy, elementwise, for every unary op. */
   unaryGrad(op: UnaryOp, x: Storage, dy: Storage): Storage;
+  /**
+   * Optional: unary(op, x) and f'(x) in one pass, for the ops whose derivative falls out of the value's
+   * work (null for the others). dy · dydx then has unaryGrad(op, x, dy)'s bits.
+   */
+  unaryWithDerivative?(op: UnaryOp, x: Storage): { y: Storage; dydx: Storage } | null;
   /** y = alpha · x + beta. */
   affine(x: Storage, alpha: number, beta: number): Storage;
   /**

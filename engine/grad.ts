@@ -69,8 +69,8 @@ function reduceGrad(dy: Tensor, x: Tensor, y: Tensor, attrs: Record<string, unkn
 }
 
 export const GRADIENTS: Record<OpName, GradFn> = {
-  unary: (dys, { inputs: [x], attrs }) =>
-    [new Tensor(x.backend.unaryGrad(attrs.op as UnaryOp, x.storage, dys[0]!.storage), x.shape, 'f32', x.backend)],
+  unary: (dys, { inputs: [x], outputs: [, dydx], attrs }) => [dydx ? mul(dys[0]!, dydx)
+    : new Tensor(x.backend.unaryGrad(attrs.op as UnaryOp, x.storage, dys[0]!.storage), x.shape, 'f32', x.backend)],
   affine: (dys, { attrs }) => [affine(dys[0]!, attrs.alpha as number, 0)],
   binary: (dys, { inputs: [a, b], outputs: [y], attrs }, needs) => binaryGrad(attrs.op as BinaryOp, dys[0]!, a, b, y, needs),
   where: (dys, { inputs: [c] }, needs) => {

@@ -41,6 +41,7 @@ interface Kernels {
   addRowVector(c: number, v: number, rows: number, n: number): void;
   unary(op: number, x: number, out: number, n: number): void;
   unaryGrad(op: number, x: number, dy: number, out: number, n: number): void;
+  geluAndDerivative(x: number, y: number, d: number, n: number): void;
   affine(x: number, out: number, n: number, alpha: number, beta: number): void;
   binary(op: number, a: number, b: number, out: number, rank: number, meta: number): void;
   binaryMixed(op: number, a: number, aI32: number, b: number, bI32: number, out: number, outI32: number,
@@ -135,9 +136,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 }
 
 /** The kernels that calls may split over threads. */
-const THREADED = ['matmul', 'unary', 'unaryGrad', 'affine', 'binary', 'adam', 'philoxUniform', 'philoxMask', 'boxMuller',
-  'topk', 'softmax', 'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm', 'dotCrossEntropy',
-  'ceGradRows', 'ceGradKeys', 'gramF64Rows', 'gramF64Tiles'];
+const THREADED = ['matmul', 'unary', 'unaryGrad', 'geluAndDerivative', 'affine', 'binary', 'adam', 'philoxUniform',
+  'philoxMask', 'boxMuller', 'topk', 'softmax', 'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm',
+  'dotCrossEntropy', 'ceGradRows', 'ceGradKeys', 'gramF64Rows', 'gramF64Tiles'];
 
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
 const SPLIT_FLOPS = 1 << 20;
@@ -339,6 +340,16 @@ export class WasmBackend implements Backend {
     const out = this.alloc(x.size, 'f32');
     this.split('unary', this.ranges(x.size, x.size, SPLIT_ELEMENTS), (s, e) => [code, p + 4 * s, out.ptr + 4 * s, e - s]);
     return out;
+  }
+
+  /** GELU's value and derivative in one pass (wasm/assembly/vmath.ts); null for the other ops. */
+  unaryWithDerivative(op: UnaryOp, x: Storage): { y: Storage; dydx: Storage } | null {
+    if (op !== 'gelu') return null;
+    const p = this.ptr(x, 'unaryWithDerivative input', 'f32');
+    const y = this.alloc(x.size, 'f32'), d = this.alloc(x.size, 'f32');
+    this.split('geluAndDerivative', this.ranges(x.size, x.size, SPLIT_ELEMENTS),
+      (s, e) => [p + 4 * s, y.ptr + 4 * s, d.ptr + 4 * s, e - s]);
+    return { y, dydx: d };
   }
 
   unaryGrad(op: UnaryOp, x: Storage, dy: Storage): Storage {

@@ -41,8 +41,12 @@ function takeParts(i32: Int32Array, f64: Float64Array, fn: (...a: number[]) => u
     if ((cur >>> 10) !== tag || part >= count) return;
     if (Atomics.compareExchange(i32, 4, cur, cur + 1) !== cur) continue;
     try {
-      const at = 8 + part * nargs;
-      fn(...f64.subarray(at, at + nargs));
+      // all MAX_ARGS (24) words, read one by one: no view or array per part (a wasm export ignores the
+      // words past its own parameters)
+      const a = 8 + part * nargs;
+      fn(f64[a], f64[a + 1], f64[a + 2], f64[a + 3], f64[a + 4], f64[a + 5], f64[a + 6], f64[a + 7], f64[a + 8],
+        f64[a + 9], f64[a + 10], f64[a + 11], f64[a + 12], f64[a + 13], f64[a + 14], f64[a + 15], f64[a + 16],
+        f64[a + 17], f64[a + 18], f64[a + 19], f64[a + 20], f64[a + 21], f64[a + 22], f64[a + 23]);
     } catch {
       Atomics.store(i32, 6, 1);
     }

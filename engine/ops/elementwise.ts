@@ -1,15 +1,23 @@
 /** Elementwise ops: unary functions, affine maps, broadcasting binary ops, where, cast. */
 import type { BinaryOp, DType, UnaryOp } from '../backend.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sameShape } from '../shape.js';
-import { record } from '../tape.js';
+import { isRecording, record } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { checkDtype, checkTensor, sameBackend } from './check.js';
 import { scalar } from './create.js';
 
 export function unary(op: UnaryOp, x: Tensor): Tensor {
   checkDtype(x, 'f32', op, 'x');
-  const y = new Tensor(x.backend.unary(op, x.storage), x.shape, 'f32', x.backend);
-  record('unary', [x], [y], { op });
+  const b = x.backend;
+  // On the tape, keep f'(x) where the backend makes it with the value: the gradient is then one product.
+  const r = x.requiresGrad && isRecording() ? b.unaryWithDerivative?.(op, x.storage) : null;
+  if (!r) {
+    const y = new Tensor(b.unary(op, x.storage), x.shape, 'f32', b);
+    record('unary', [x], [y], { op });
+    return y;
+  }
+  const y = new Tensor(r.y, x.shape, 'f32', b), dydx = new Tensor(r.dydx, x.shape, 'f32', b);
+  record('unary', [x], [y, dydx], { op });
   return y;
 }
 

@@ -55,6 +55,7 @@ const CASES: Case[] = [
   }],
   ['philoxUniform', (b) => [b.philoxUniform!(7, 11, 5, 1001)]],
   ['philoxMask', (b) => [b.philoxMask!(7, 11, 5, 3001, 0.25, 4 / 3)]],
+  ['unaryWithDerivative gelu', (b) => { const r = b.unaryWithDerivative!('gelu', b.upload(data(70001, 35, -6, 6)))!; return [r.y, r.dydx]; }],
   ['philoxNormal', (b) => [b.philoxNormal!(7, 11, 5, 1001, 0.5, 2)]],
   ['adam', (b) => {
     const n = 1003, p = b.upload(data(n, 21)), m = b.upload(data(n, 22)), v = b.upload(data(n, 23, 0, 1));

@@ -179,6 +179,23 @@ test('unaryGrad square: (2x)·dy rounded once, bit for bit, in the vector loop a
   }
 });
 
+test('unaryWithDerivative gelu: the value has unary\'s bits, dy·dydx unaryGrad\'s; other ops decline', () => {
+  for (const n of [7, 1001]) {
+    const x = randn(n, -9, 9), dy = randn(n);
+    x.set([NaN, Infinity, -Infinity, -0, 1e-30, -40]);
+    const xs = be.upload(x), ds = be.upload(dy);
+    const r = be.unaryWithDerivative!('gelu', xs)!;
+    const y = be.unary('gelu', xs), g = be.unaryGrad('gelu', xs, ds);
+    const prod = be.binary('mul', ds, r.dydx, [n], [1], [1]);
+    assertSameBits(read(r.y), read(y), `gelu [${n}]`);
+    assertSameBits(read(prod), read(g), `gelu' [${n}]`);
+    for (const s of [xs, ds, r.y, r.dydx, y, g, prod]) be.free(s);
+  }
+  const z = be.upload(new Float32Array(3));
+  assert.is(be.unaryWithDerivative!('exp', z), null);
+  be.free(z);
+});
+
 test('affine', () => {
   for (const n of SIZES) {
     const x = randn(n), xs = be.upload(x), y = be.affine(xs, 0.3, -1.25);

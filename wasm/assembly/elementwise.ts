@@ -5,7 +5,7 @@
 import { erf64, normalCdf, powJS, sigmoid64, sign64, toInt32 } from './math';
 import { at, hi64, lo64, pack32 } from './util';
 import { TAIL_G, TAIL_X } from './local';
-import { exp4, gelu4, geluGrad4 } from './vmath';
+import { exp4, gelu4, geluAndDerivative4, geluGrad4 } from './vmath';
 
 const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, ABS = 4, SIGN = 5, SIGMOID = 6, TANH = 7, RELU = 8, GELU = 9,
   ERF = 10, SILU = 11, SOFTPLUS = 12, SIN = 13, COS = 14, SQUARE = 15, RECIPROCAL = 16;
@@ -160,6 +160,18 @@ function geluRun(x: usize, out: usize, n: i32): void {
   }
   for (; i + 4 <= n; i += 4) v128.store(at(out, i), gelu4(v128.load(at(x, i))));
   if (i < n) { const b = loadTail(x, 0, i, n); v128.store(TAIL_X, gelu4(v128.load(TAIL_X))); memory.copy(at(out, i), TAIL_X, b); }
+}
+
+/** y = gelu(x) and d = gelu'(x) in one pass (a training forward keeps d for its gradient, dy·d). */
+export function geluAndDerivative(x: usize, y: usize, d: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) geluAndDerivative4(v128.load(at(x, i)), at(y, i), at(d, i));
+  if (i < n) {
+    const b = loadTail(x, 0, i, n);
+    geluAndDerivative4(v128.load(TAIL_X), TAIL_X, TAIL_G);
+    memory.copy(at(y, i), TAIL_X, b);
+    memory.copy(at(d, i), TAIL_G, b);
+  }
 }
 
 function geluGradRun(x: usize, dy: usize, out: usize, n: i32): void {

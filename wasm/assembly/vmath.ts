@@ -155,6 +155,14 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
   return f32x4.mul(x, normalCdf4(x, a, gauss4(a)));
 }
 
+/** gelu(x) to y and gelu'(x) = Φ(x) + x·φ(x) to d: gelu4's value, and geluGrad4's factor of dy (same bits). */
+// @ts-ignore: decorator
+@inline export function geluAndDerivative4(x: v128, y: usize, d: usize): void {
+  const a = f32x4.abs(x), g = gauss4(a), cdf = normalCdf4(x, a, g);
+  v128.store(y, f32x4.mul(x, cdf));
+  v128.store(d, f32x4.add(cdf, f32x4.mul(x, f32x4.mul(g, f32x4.splat(INV_SQRT_2PI)))));
+}
+
 /** gelu'(x)·dy = (Φ(x) + x·φ(x))·dy. */
 // @ts-ignore: decorator
 @inline export function geluGrad4(x: v128, dy: v128): v128 {
