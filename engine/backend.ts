@@ -163,10 +163,11 @@ export interface Backend {
    */
   philoxUniform?(k0: number, k1: number, position: number, n: number): Storage;
   /**
-   * n floats: `scale` where philoxUniform(k0, k1, position, n) is ≥ p, else 0, with p and scale rounded to
-   * float32 — the bits of greaterEqual then affine over those uniforms, in one pass (a dropout mask).
+   * n floats, a dropout mask: `scale` (rounded to float32) where the 16-bit draw h_i ≥ threshold (an
+   * integer in [0, 65536]), else 0. The draws are the halves of philoxUniform's stream words from `position`
+   * on, low half first: h_{2j} = w_j & 0xffff, h_{2j+1} = w_j >>> 16, ⌈n/2⌉ words in all.
    */
-  philoxMask?(k0: number, k1: number, position: number, n: number, p: number, scale: number): Storage;
+  philoxMask?(k0: number, k1: number, position: number, n: number, threshold: number, scale: number): Storage;
   /**
    * n normal floats: `boxMuller` (engine/random.ts) over philoxUniform(k0, k1, position, 2⌈n/2⌉) —
    * bit-identical to the host `Random.normal`.

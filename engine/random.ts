@@ -230,15 +230,21 @@ export class Random {
   }
 
   /**
-   * `value` where a uniform draw is ≥ p, else 0, as a tensor made in one pass by a backend with philoxMask;
-   * null where the backend has none (then greaterEqual(rand(shape), p) scaled by `value` gives the same bits).
+   * A dropout mask of `shape`: `value` (rounded to float32) where a 16-bit draw is ≥ ⌈p·2^16⌉, else 0, so
+   * that P(value) = 1 − ⌈p·2^16⌉/2^16, within 2^−16 of 1 − p. Element 2j takes the low half of the stream's
+   * next word j, element 2j + 1 its high half (⌈n/2⌉ words: half the Philox work of a uniform per element).
+   * Made on the backend where it has philoxMask, else here: the same bits.
    */
-  maskAtLeast(shape: Shape, p: number, value: number): Tensor | null {
-    const b = getBackend();
-    if (!b.philoxMask) return null;
-    const n = sizeOf(shape);
-    const t = new Tensor(b.philoxMask(this.k0, this.k1, this.position, n, p, value), shape, 'f32', b);
-    this.position += n;
+  maskAtLeast(shape: Shape, p: number, value: number): Tensor {
+    if (!(p >= 0 && p <= 1)) throw new Error(`Random.maskAtLeast: p must be in [0, 1], got ${p}`);
+    const n = sizeOf(shape), words = Math.ceil(n / 2), threshold = Math.ceil(p * 65536), b = getBackend();
+    if (!b.philoxMask) {
+      const w = this.words(words), v = Math.fround(value), out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = ((i & 1 ? w[i >> 1] >>> 16 : w[i >> 1] & 0xffff) >= threshold ? v : 0);
+      return tensor(out, shape);
+    }
+    const t = new Tensor(b.philoxMask(this.k0, this.k1, this.position, n, threshold, value), shape, 'f32', b);
+    this.position += words;
     return t;
   }
 

@@ -81,7 +81,7 @@ interface Kernels {
   ceGradKeys(partials: number, dk: number, rows: number, d: number, k0: number, nk: number,
     j0a: number, j0b: number, scratch: number): void;
   philoxUniform(k0: number, k1: number, position: number, n: number, out: number): void;
-  philoxMask(k0: number, k1: number, position: number, n: number, out: number, p: number, scale: number): void;
+  philoxMask(k0: number, k1: number, position: number, n: number, out: number, threshold: number, scale: number): void;
   boxMuller(u: number, out: number, start: number, end: number, n: number, mean: number, std: number): void;
   gramF64Rows(x: number, d: number, xd: number, r0: number, r1: number): void;
   gramF64Tiles(xd: number, rows: number, d: number, g: number, t0: number, t1: number): void;
@@ -745,10 +745,17 @@ export class WasmBackend implements Backend {
     return out;
   }
 
-  philoxMask(k0: number, k1: number, position: number, n: number, p: number, scale: number): WasmStorage {
+  philoxMask(k0: number, k1: number, position: number, n: number, threshold: number, scale: number): WasmStorage {
     this.philoxArgs('philoxMask', k0, k1, position, n);
+    if (!Number.isInteger(threshold) || threshold < 0 || threshold > 65536) {
+      throw new Error(`wasm backend: philoxMask threshold = ${threshold} is not an integer in [0, 65536]`);
+    }
     const out = this.alloc(n, 'f32');
-    if (n > 0) this.split('philoxMask', this.ranges(n, n, SPLIT_ELEMENTS), (s, e) => [k0, k1, position + s, e - s, out.ptr + 4 * s, p, scale]);
+    // parts start at even values (align 16): value s is the low half of word position + s/2
+    if (n > 0) {
+      this.split('philoxMask', this.ranges(n, n, SPLIT_ELEMENTS),
+        (s, e) => [k0, k1, position + s / 2, e - s, out.ptr + 4 * s, threshold, scale]);
+    }
     return out;
   }
 

@@ -1,5 +1,5 @@
 /** Basic layers: Linear, Embedding, LayerNorm, and functional dropout / l2-normalise. */
-import { add, affine, div, gatherRows, greaterEqual, layerNorm, linear, matmul, maximum, mul, ones, reshape, slice, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
+import { add, affine, div, gatherRows, layerNorm, linear, matmul, maximum, mul, ones, reshape, slice, sqrt, sum, square, tensor, zeros } from '../ops/index.js';
 import { fmt } from '../shape.js';
 import type { Random } from '../random.js';
 import { Tensor, tidy } from '../tensor.js';
@@ -102,10 +102,13 @@ export class LayerNorm extends Module {
   }
 }
 
-/** An inverted-dropout mask of `shape`: 0 with probability p, else 1/(1−p) (uniforms drawn from `rng`). */
+/**
+ * An inverted-dropout mask of `shape`: 0 with probability p (to 16 bits: Random.maskAtLeast), else
+ * 1/(1−p), drawn from `rng`.
+ */
 export function dropoutMask(shape: readonly number[], p: number, rng: Random): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
-  return rng.maskAtLeast(shape, p, 1 / (1 - p)) ?? tidy(() => affine(greaterEqual(rng.rand(shape), p), 1 / (1 - p)));
+  return rng.maskAtLeast(shape, p, 1 / (1 - p));
 }
 
 /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1−p). */

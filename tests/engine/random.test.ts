@@ -146,28 +146,35 @@ test('normal draws the same bits on the host and on the wasm backend (its Philox
   }
 });
 
-test('dropout masks from the wasm Philox in one pass equal the uniforms compared and scaled, on 1 and 2 threads', async () => {
+test('dropout masks: 16-bit halves of the stream words, the same on the host and on wasm (1 and 2 threads)', async () => {
   const { createWasmBackend } = await import('../../backends/wasm/index.js');
-  const [p, value] = [0.1, 1 / 0.9];
-  for (const [start, n] of [[0, 5], [3, 1029], [6, 100_003]]) {
-    const u = new Random(13, start).uniform(n);
-    const expected = Array.from(u, (x) => (x >= Math.fround(p) ? Math.fround(value) : 0));
-    assert.ok(expected.some((x) => x === 0) || n < 50, 'some zeros');
+  const value = 1 / 0.9;
+  for (const [start, n, p] of [[0, 5, 0.1], [3, 1029, 0.1], [6, 100_003, 0.25], [1, 130, 0], [2, 70, 1]] as const) {
+    // the definition, from the raw words: element 2j the low half of word j, 2j + 1 the high half
+    const w = new Random(13, start).words(Math.ceil(n / 2)), threshold = Math.ceil(p * 65536);
+    const expected = Array.from({ length: n }, (_, i) =>
+      ((i & 1 ? w[i >> 1] >>> 16 : w[i >> 1] & 0xffff) >= threshold ? Math.fround(value) : 0));
+    if (n > 1000) {
+      const kept = expected.filter((x) => x !== 0).length / n;
+      assert.ok(Math.abs(kept - (1 - p)) < 0.01, `keeps about 1 − p: ${kept}`);
+    }
+    const host = new Random(13, start);
+    assert.equal(Array.from(readF64Sync(host.maskAtLeast([n], p, value))), expected, `host, ${n} values from ${start}`);
+    assert.is(host.state().position, start + Math.ceil(n / 2), 'host position advanced by ⌈n/2⌉ words');
     for (const threads of [1, 2]) {
       const wasm = await createWasmBackend({ threads, splitScale: 0 }); // every call split, even small ones
       setBackend(wasm);
       try {
         const rng = new Random(13, start);
-        const mask = rng.maskAtLeast([n], p, value)!;
-        assert.equal(Array.from(readF64Sync(mask)), expected, `${threads} threads, ${n} values from position ${start}`);
-        assert.is(rng.state().position, start + n, 'position advanced by n');
+        const mask = rng.maskAtLeast([n], p, value);
+        assert.equal(Array.from(readF64Sync(mask)), expected, `${threads} threads, ${n} values from position ${start}, p ${p}`);
+        assert.is(rng.state().position, start + Math.ceil(n / 2), 'position advanced by ⌈n/2⌉ words');
       } finally {
         setBackend(createReferenceBackend());
         wasm.destroy();
       }
     }
   }
-  assert.is(new Random(1).maskAtLeast([4], 0.5, 2), null, 'no philoxMask on the reference backend');
 });
 
 test('int: in [lo, hi), every value hit about equally; bad ranges throw', async () => {
