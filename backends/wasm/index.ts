@@ -52,6 +52,7 @@ interface Kernels {
   cast(x: number, out: number, n: number, toI32: number): void;
   fillZero(p: number, bytes: number): void;
   reduce(op: number, x: number, out: number, outer: number, n: number, inner: number, acc: number): void;
+  sumColumns(x: number, out: number, n: number, inner: number, j0: number, j1: number, acc: number): void;
   reduceInt(op: number, x: number, out: number, outer: number, n: number, inner: number): void;
   softmax(x: number, out: number, rows: number, n: number, e: number): void;
   logSumExp(x: number, out: number, rows: number, n: number): void;
@@ -137,8 +138,8 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 
 /** The kernels that calls may split over threads. */
 const THREADED = ['matmul', 'unary', 'unaryGrad', 'geluAndDerivative', 'affine', 'binary', 'adam', 'philoxUniform',
-  'philoxMask', 'boxMuller', 'topk', 'softmax', 'logSumExp', 'layerNorm', 'layerNormGradRows', 'layerNormGradCols', 'spmm',
-  'dotCrossEntropy', 'ceGradRows', 'ceGradKeys', 'gramF64Rows', 'gramF64Tiles'];
+  'philoxMask', 'boxMuller', 'reduce', 'sumColumns', 'topk', 'softmax', 'logSumExp', 'layerNorm', 'layerNormGradRows',
+  'layerNormGradCols', 'spmm', 'dotCrossEntropy', 'ceGradRows', 'ceGradKeys', 'gramF64Rows', 'gramF64Tiles'];
 
 /** Below this much work (≈ tens of microseconds on one thread) a call stays on the calling thread. */
 const SPLIT_FLOPS = 1 << 20;
@@ -580,8 +581,18 @@ export class WasmBackend implements Backend {
     const p = this.ptr(x, 'reduce input', undefined, outer * n * inner);
     const out = this.alloc(outer * inner, x.dtype); // i32 in, i32 out (as the reference)
     if (outer * inner === 0) return out;
-    if (x.dtype === 'i32') this.k.reduceInt(code, p, out.ptr, outer, n, inner);
-    else this.k.reduce(code, p, out.ptr, outer, n, inner, this.scratch(inner * 8));
+    if (x.dtype === 'i32') {
+      this.k.reduceInt(code, p, out.ptr, outer, n, inner);
+      return out;
+    }
+    // Threads take whole output rows, or the columns of one matrix's column sums (each sum in the same order)
+    const acc = this.scratch(inner * 8), work = outer * n * inner;
+    if (outer === 1 && inner >= 16 && op === 'sum') {
+      this.split('sumColumns', this.ranges(inner, work, SPLIT_ELEMENTS, 8), (s, e) => [p, out.ptr, n, inner, s, e, acc]);
+    } else if (inner === 1) {
+      this.split('reduce', this.ranges(outer, work, SPLIT_ELEMENTS, 1),
+        (s, e) => [code, p + 4 * s * n, out.ptr + 4 * s, e - s, n, 1, acc]);
+    } else this.k.reduce(code, p, out.ptr, outer, n, inner, acc);
     return out;
   }
 

@@ -38,6 +38,8 @@ const CASES: Case[] = [
   ['binary add rows + bias', (b) => [b.binary('add', b.upload(data(37 * 29, 6)), b.upload(data(29, 7)), [37, 29], [29, 1], [0, 1])]],
   ['binary mul flat', (b) => [b.binary('mul', b.upload(data(999, 8)), b.upload(data(999, 9)), [999], [1], [1])]],
   ['binary div column broadcast', (b) => [b.binary('div', b.upload(data(7 * 300, 10)), b.upload(data(7, 11, 1, 2)), [7, 300], [300, 1], [1, 0])]],
+  ['reduce column sums', (b) => [b.reduce('sum', b.upload(data(301 * 75, 36)), 1, 301, 75)]],
+  ['reduce row sums', (b) => [b.reduce('sum', b.upload(data(203 * 33, 37)), 203, 33, 1)]],
   ['softmax', (b) => [b.softmax(b.upload(data(41 * 57, 12, -9, 9)), 41, 57)]],
   ['logSumExp', (b) => [b.logSumExp(b.upload(data(41 * 57, 13, -9, 9)), 41, 57)]],
   ['topk', (b) => { const r = b.topk(b.upload(data(33 * 120, 14)), 33, 120, 10); return [r.values, r.indices]; }],

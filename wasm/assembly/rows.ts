@@ -39,6 +39,45 @@ function extremeRow(x: usize, n: i32, isMax: bool): f32 {
 /** Rows per block of reduce's column sums. */
 const SUM_ROWS: i32 = 64;
 
+/**
+ * out[j] = Σ_i x[i, j] for the columns j ∈ [j0, j1) of x [n, inner], each summed over the rows in order in
+ * f64 (acc: f64 scratch indexed by j). The sums of eight columns stay in registers over a block of rows
+ * (which stays in cache for the next eight columns). Threads may take disjoint column ranges.
+ */
+export function sumColumns(x: usize, out: usize, n: i32, inner: i32, j0: i32, j1: i32, acc: usize): void {
+  memory.fill(at64(acc, j0), 0, <usize>(j1 - j0) << 3);
+  for (let i0 = 0; i0 < n; i0 += SUM_ROWS) {
+    const i1 = min(n, i0 + SUM_ROWS);
+    let j = j0;
+    for (; j + 8 <= j1; j += 8) {
+      let s0 = v128.load(at64(acc, j)), s1 = v128.load(at64(acc, j + 2));
+      let s2 = v128.load(at64(acc, j + 4)), s3 = v128.load(at64(acc, j + 6));
+      for (let i = i0; i < i1; i++) {
+        const p = at(x, i * inner + j);
+        const v = v128.load(p), w = v128.load(p, 16);
+        s0 = f64x2.add(s0, lo64(v)); s1 = f64x2.add(s1, hi64(v));
+        s2 = f64x2.add(s2, lo64(w)); s3 = f64x2.add(s3, hi64(w));
+      }
+      v128.store(at64(acc, j), s0); v128.store(at64(acc, j + 2), s1);
+      v128.store(at64(acc, j + 4), s2); v128.store(at64(acc, j + 6), s3);
+    }
+    for (; j + 4 <= j1; j += 4) {
+      let s0 = v128.load(at64(acc, j)), s1 = v128.load(at64(acc, j + 2));
+      for (let i = i0; i < i1; i++) {
+        const v = v128.load(at(x, i * inner + j));
+        s0 = f64x2.add(s0, lo64(v)); s1 = f64x2.add(s1, hi64(v));
+      }
+      v128.store(at64(acc, j), s0); v128.store(at64(acc, j + 2), s1);
+    }
+    for (; j < j1; j++) {
+      let sj = load<f64>(at64(acc, j));
+      for (let i = i0; i < i1; i++) sj += load<f32>(at(x, i * inner + j));
+      store<f64>(at64(acc, j), sj);
+    }
+  }
+  for (let j = j0; j < j1; j++) store<f32>(at(out, j), <f32>load<f64>(at64(acc, j)));
+}
+
 /** out[o, j] = op over i of x[o, i, j]; acc: scratch of `inner` f64 (sums only). */
 export function reduce(op: i32, x: usize, out: usize, outer: i32, n: i32, inner: i32, acc: usize): void {
   for (let o = 0; o < outer; o++) {
@@ -47,41 +86,8 @@ export function reduce(op: i32, x: usize, out: usize, outer: i32, n: i32, inner:
       store<f32>(oo, op == SUM ? <f32>sumRow(xo, n) : extremeRow(xo, n, op == MAX));
       continue;
     }
-    if (op == SUM) {
-      // each column summed over the rows in order, in f64; the sums of eight columns stay in registers over a
-      // block of rows (which stays in cache for the next eight columns)
-      memory.fill(acc, 0, <usize>inner << 3);
-      for (let i0 = 0; i0 < n; i0 += SUM_ROWS) {
-        const i1 = min(n, i0 + SUM_ROWS);
-        let j = 0;
-        for (; j + 8 <= inner; j += 8) {
-          let s0 = v128.load(at64(acc, j)), s1 = v128.load(at64(acc, j + 2));
-          let s2 = v128.load(at64(acc, j + 4)), s3 = v128.load(at64(acc, j + 6));
-          for (let i = i0; i < i1; i++) {
-            const p = at(xo, i * inner + j);
-            const v = v128.load(p), w = v128.load(p, 16);
-            s0 = f64x2.add(s0, lo64(v)); s1 = f64x2.add(s1, hi64(v));
-            s2 = f64x2.add(s2, lo64(w)); s3 = f64x2.add(s3, hi64(w));
-          }
-          v128.store(at64(acc, j), s0); v128.store(at64(acc, j + 2), s1);
-          v128.store(at64(acc, j + 4), s2); v128.store(at64(acc, j + 6), s3);
-        }
-        for (; j + 4 <= inner; j += 4) {
-          let s0 = v128.load(at64(acc, j)), s1 = v128.load(at64(acc, j + 2));
-          for (let i = i0; i < i1; i++) {
-            const v = v128.load(at(xo, i * inner + j));
-            s0 = f64x2.add(s0, lo64(v)); s1 = f64x2.add(s1, hi64(v));
-          }
-          v128.store(at64(acc, j), s0); v128.store(at64(acc, j + 2), s1);
-        }
-        for (; j < inner; j++) {
-          let sj = load<f64>(at64(acc, j));
-          for (let i = i0; i < i1; i++) sj += load<f32>(at(xo, i * inner + j));
-          store<f64>(at64(acc, j), sj);
-        }
-      }
-      for (let j = 0; j < inner; j++) store<f32>(at(oo, j), <f32>load<f64>(at64(acc, j)));
-    } else {
+    if (op == SUM) sumColumns(xo, oo, n, inner, 0, inner, acc);
+    else {
       const isMax = op == MAX, init = f32x4.splat(isMax ? -Infinity : Infinity);
       let j = 0;
       for (; j + 4 <= inner; j += 4) v128.store(at(oo, j), init);
