@@ -73,7 +73,6 @@ interface Kernels {
   dotCrossEntropyScratch(rows: number, n: number, d: number): number;
   dotCrossEntropy(q: number, k: number, t: number, loss: number, lse: number, rows: number, n: number, d: number,
     scratch: number, cache: number, row0: number, allRows: number): void;
-  ceScoreCacheBytes(rows: number, n: number): number;
   packA(a: number, rsA: number, csA: number, mc: number, kc: number, ap: number): void;
   ceGradPartScratch(d: number, groupKeys: number): number;
   ceGradPartialBytes(d: number, groupKeys: number): number;
@@ -692,12 +691,21 @@ export class WasmBackend implements Backend {
     return [pq, pk, pt];
   }
 
+  /**
+   * Bytes of the forward's score cache (fused.ts: a P region per key block and block of rows, then each
+   * row's running max per key block), in float64 here so that no size overflows.
+   */
+  private scoreCacheBytes(rows: number, n: number): number {
+    const NB = this.k.CE_NB.value, blocks = Math.ceil(Math.max(n, 1) / NB);
+    return 4 * roundUp(rows, this.k.CE_RB.value) * blocks * (NB + 1);
+  }
+
   dotCrossEntropy(q: Storage, k: Storage, targets: Storage, rows: number, n: number, d: number, keepScores = false):
     { loss: Storage; lse: Storage; scores?: Storage } {
     const [pq, pk, pt] = this.crossEntropyArgs('dotCrossEntropy', q, k, targets, rows, n, d);
     const loss = this.alloc(rows, 'f32'), lse = this.alloc(rows, 'f32');
     if (rows === 0) return { loss, lse };
-    const cacheBytes = this.k.ceScoreCacheBytes(rows, n);
+    const cacheBytes = this.scoreCacheBytes(rows, n);
     const scores = keepScores && cacheBytes <= CE_CACHE_BYTES ? this.alloc(cacheBytes / 4, 'f32') : undefined;
     const ranges = this.ranges(rows, rows * n * d, SPLIT_FLOPS, this.k.MR.value);
     const bytes = this.k.dotCrossEntropyScratch(largest(ranges), n, d), sp = this.scratch(bytes * ranges.length);
@@ -710,7 +718,7 @@ export class WasmBackend implements Backend {
     scores?: Storage): { dq: Storage; dk: Storage } {
     const [pq, pk, pt] = this.crossEntropyArgs('dotCrossEntropyGrad', q, k, targets, rows, n, d);
     const pl = this.ptr(lse, 'dotCrossEntropyGrad lse', 'f32', rows), pd = this.ptr(dy, 'dotCrossEntropyGrad dy', 'f32', rows);
-    const cache = scores ? this.ptr(scores, 'dotCrossEntropyGrad scores', 'f32', this.k.ceScoreCacheBytes(rows, n) / 4) : 0;
+    const cache = scores ? this.ptr(scores, 'dotCrossEntropyGrad scores', 'f32', this.scoreCacheBytes(rows, n) / 4) : 0;
     const dq = this.alloc(rows * d, 'f32');
     if (rows === 0) return { dq, dk: this.zeros(n * d, 'f32') };
     const dk = this.alloc(n * d, 'f32');

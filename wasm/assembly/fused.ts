@@ -56,13 +56,9 @@ function exactRowMax(qi: usize, k: usize, n: i32, d: i32): f32 {
   return m;
 }
 
-/**
- * Bytes of the score cache of a batch of `rows` queries against n keys: the P regions of every key block,
- * then each row's running max after each key block (f32 [blocks, rows padded to CE_RB]).
- */
-export function ceScoreCacheBytes(rows: i32, n: i32): i32 {
-  return (roundUp(max(n, 1), CE_NB) + roundUp(max(n, 1), CE_NB) / CE_NB) * roundUp(rows, CE_RB) * 4;
-}
+// The score cache of a batch of `rows` queries against n keys: the P regions of every key block (pRegion),
+// then each row's running max after each key block (f32 [blocks, rows padded to CE_RB]); its size is
+// 4·roundUp(rows, CE_RB)·blocks·(CE_NB + 1) bytes (the backend's scoreCacheBytes).
 
 /** The running max of row 0 after key block g, in the score cache (rows: all rows of the batch). */
 // @ts-ignore: decorator
@@ -74,7 +70,7 @@ export function ceScoreCacheBytes(rows: i32, n: i32): i32 {
 /**
  * loss[i] = lse[i] − q_i·k_{t_i}, lse[i] = log Σ_j exp(q_i·k_j); a row whose max score is +Inf or NaN gets
  * that max as lse (as logSumExp). Targets must lie in [0, n); n ≥ 1 when rows ≥ 1.
- * With `cache` (≠ 0; ceScoreCacheBytes(allRows, n) bytes) the tiles are kept there, laid out as the
+ * With `cache` (≠ 0; the score cache of allRows × n, see cachedMax) the tiles are kept there, laid out as the
  * gradient's P regions with these rows starting at row `row0` of `allRows`, so that the gradient needs
  * neither the product nor an exp: once a row's running max m is finite, its tiles hold exp(s − m) for the
  * m of their key block (the terms of the sum), else the raw scores; the maxima are kept too (cachedMax).
