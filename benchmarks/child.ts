@@ -19,7 +19,9 @@ export function runChild<R>(parentUrl: string, name: string, options: unknown, n
   const fromSource = parent.endsWith('.ts');
   const file = join(dirname(parent), `${name}${fromSource ? '.ts' : '.js'}`);
   if (!existsSync(file)) return Promise.reject(new Error(`benchmark child ${file} is missing`));
-  const execArgv = [...nodeFlags, ...(fromSource ? ['--import', import.meta.resolve('tsx')] : [])];
+  // Node 20 runs relaxed SIMD (the wasm backend's fused multiply-add build) behind a flag, as the CLI sets it
+  const relaxed = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
+  const execArgv = [...relaxed, ...nodeFlags, ...(fromSource ? ['--import', import.meta.resolve('tsx')] : [])];
   return new Promise((resolve, reject) => {
     const child = fork(file, [JSON.stringify(options)], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     child.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));

@@ -11,8 +11,12 @@ import { DIM, STEP, TOP_K, EVAL_BATCH, type Engine, type ItemSpec, type Prepared
 export async function oursEngine(backendName: string, threads: number): Promise<Engine> {
   const backend = await createBackend(backendName, { threads });
   setBackend(backend);
+  const build = 'build' in backend ? (backend as { build: { threads: number; simd: string } }).build : null;
   return {
-    info: { name: 'infodcl', version: '0.1.0', backend: backend.name, threads: 'build' in backend ? (backend as { build: { threads: number } }).build.threads : 1, simd: backend.name === 'wasm' },
+    info: {
+      name: 'infodcl', version: '0.1.0', backend: backend.name, threads: build?.threads ?? 1, simd: backend.name === 'wasm',
+      ...(build ? { note: `${build.simd} SIMD build` } : {}),
+    },
     prepare,
   };
 }
