@@ -4,7 +4,8 @@
  * byte pointer. Shapes are checked here, before a kernel can read or write outside its buffers.
  * It provides every optional kernel of the contract: dotCrossEntropy and its gradient (wasm/assembly/fused.ts,
  * with the forward's scores kept for the gradient), philoxUniform and philoxMask (philox.ts), philoxNormal
- * (normal.ts), gramF64 (gram.ts), symmetricEigen (eigen.ts) and empty.
+ * (normal.ts), gramF64 (gram.ts), symmetricEigen (eigen.ts), unaryWithDerivative (GELU: vmath.ts), matmulBias
+ * and empty.
  *
  * With worker threads (threads.ts) the large calls are split into disjoint blocks of their output, each
  * computed exactly as the whole call computes it: the bits never depend on the thread count.
@@ -151,8 +152,8 @@ const CE_PARTIAL_BYTES = 8 << 20;
 
 /**
  * Largest score cache that a training forward keeps for its gradient (which then skips one of its three
- * products and every exp): 20 MB for Office's 2000 × 2420. Past it the gradient recomputes the scores, so memory stays
- * bounded whatever the catalogue size.
+ * products and every exp): 20 MB for Office's 2000 × 2420. Past it the gradient recomputes the scores, so
+ * memory stays bounded whatever the catalogue size.
  */
 const CE_CACHE_BYTES = 64 << 20;
 
