@@ -11,10 +11,11 @@ export function reconstructionLoss(target: Tensor, pred: Tensor): Tensor {
 /**
  * InfoNCE with cosine similarity and temperature τ, SUMMED over the batch, every item a candidate:
  * −Σ_b log( exp(cos(v_b, e_pos_b)/τ) / Σ_j exp(cos(v_b, e_j)/τ) ), computed as logsumexp − positive.
+ * Views that share one item table may share its normalisation: pass `keys` = l2Normalize(items).
  */
-export function infoNceLoss(view: Tensor, items: Tensor, pos: Tensor, tau: number): Tensor {
+export function infoNceLoss(view: Tensor, items: Tensor, pos: Tensor, tau: number, keys = l2Normalize(items)): Tensor {
   // 1/τ is folded into the [B, d] view; the fused op never materialises the [B, N] logits where it can.
-  return sum(dotCrossEntropy(affine(l2Normalize(view), 1 / tau), l2Normalize(items), pos));
+  return sum(dotCrossEntropy(affine(l2Normalize(view), 1 / tau), keys, pos));
 }
 
 /** mean softplus(u·e_neg − u·e_pos) (= −log σ(u·e_pos − u·e_neg)). */

@@ -3,7 +3,7 @@
  * trained jointly. Parameter names match the reference (`uEmb.weight`, `iEmb.weight`, `model_1.*`, …).
  */
 import {
-  add, affine, Embedding, gatherRows, keep, Module, mul, Random, tensor, Tensor, tidy,
+  add, affine, Embedding, gatherRows, keep, l2Normalize, Module, mul, Random, tensor, Tensor, tidy,
 } from '../../engine/index.js';
 import type { InfoDclConfig } from './config.js';
 import { Denoiser } from './denoiser.js';
@@ -79,6 +79,7 @@ export class InfoDCL extends Module {
     const recon: Tensor[] = [];
     const ssl: Tensor[] = [];
     const predicted: Tensor[] = [];
+    const keys = l2Normalize(this.iEmb.weight); // every channel's InfoNCE candidates: normalised once
     for (const [k, den] of this.channels.entries()) {
       const g = gatherRows(guides[k], pos);
       const stepEmb = den.stepEmbedding(noise.t);
@@ -96,7 +97,7 @@ export class InfoDCL extends Module {
       predicted.push(xhat);
       recon.push(reconstructionLoss(target, xhat));
       // one fused call per channel: stacking both views measured slower (Q outgrows the L2 cache)
-      ssl.push(infoNceLoss(xhat, this.iEmb.weight, pos, c.tau));
+      ssl.push(infoNceLoss(xhat, this.iEmb.weight, pos, c.tau, keys));
     }
     const bpr = bprLoss(u, ePos, eNeg);
     const reg = regLoss(u, ePos);
