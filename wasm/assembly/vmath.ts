@@ -155,18 +155,23 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
   return f32x4.mul(x, normalCdf4(x, a, gauss4(a)));
 }
 
-/** gelu(x) to y and gelu'(x) = Φ(x) + x·φ(x) to d: gelu4's value, and geluGrad4's factor of dy (same bits). */
+/** gelu'(x) = Φ(x) + x·φ(x) from cdf = Φ(x) and g = exp(−x²/2). */
+// @ts-ignore: decorator
+@inline function geluDerivative4(x: v128, cdf: v128, g: v128): v128 {
+  return f32x4.add(cdf, f32x4.mul(x, f32x4.mul(g, f32x4.splat(INV_SQRT_2PI))));
+}
+
+/** gelu(x) to y and gelu'(x) to d: gelu4's value, and geluGrad4's factor of dy (same bits). */
 // @ts-ignore: decorator
 @inline export function geluAndDerivative4(x: v128, y: usize, d: usize): void {
   const a = f32x4.abs(x), g = gauss4(a), cdf = normalCdf4(x, a, g);
   v128.store(y, f32x4.mul(x, cdf));
-  v128.store(d, f32x4.add(cdf, f32x4.mul(x, f32x4.mul(g, f32x4.splat(INV_SQRT_2PI)))));
+  v128.store(d, geluDerivative4(x, cdf, g));
 }
 
-/** gelu'(x)·dy = (Φ(x) + x·φ(x))·dy. */
+/** gelu'(x)·dy. */
 // @ts-ignore: decorator
 @inline export function geluGrad4(x: v128, dy: v128): v128 {
   const a = f32x4.abs(x), g = gauss4(a);
-  const d = f32x4.add(normalCdf4(x, a, g), f32x4.mul(x, f32x4.mul(g, f32x4.splat(INV_SQRT_2PI))));
-  return f32x4.mul(d, dy);
+  return f32x4.mul(geluDerivative4(x, normalCdf4(x, a, g), g), dy);
 }
